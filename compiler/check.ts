@@ -1,0 +1,287 @@
+/**
+ * Semantic checks that need the whole runbook: names, references, cycles, objectives, custom steps,
+ * approvals, compensations, inline secrets, provider settings. They run even when the schema failed,
+ * reading defensively, so one run reports every problem.
+ */
+import { didYouMean } from './diagnostics';
+import type { Diagnostic } from './diagnostics';
+import { parseDuration, formatDuration } from './durations';
+import { findCycles } from './graph';
+import { buildOrdering, describeUnit } from './ordering';
+import type { Ordering } from './ordering';
+import { isRecord, list } from './runbook';
+import type { CustomStep, Group, Runbook, Workload } from './runbook';
+import type { PathSegment, RunbookSource } from './source';
+
+const CUSTOM_ACTIONS = ['command', 'http', 'prompt', 'approval', 'wait'] as const;
+const VALIDATION_ACTIONS = ['tcp', 'http', 'command', 'sql'] as const;
+const RESERVED = new Set(['plan', 'all']);
+const SECRET_NAME = /pass|secret|token|key|auth|cookie|credential/i;
+const PROVIDERS = ['simulator', 'postgres', 'vsphere'] as const;
+
+export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]; ordering: Ordering } {
+  const rb = (isRecord(source.data) ? source.data : {}) as unknown as Runbook;
+  const out: Diagnostic[] = [];
+  const names = checkNames(source, rb, out);
+  const ordering = buildOrdering(rb);
+  checkReferences(source, rb, names, out);
+  checkCycles(source, ordering, out);
+  checkObjectives(source, rb, out);
+  forEachCustomStep(rb, (step, path) => checkCustomStep(source, step, path, rb, out));
+  forEachWorkload(rb, (w, path) => {
+    list<Record<string, unknown>>(w.validations).forEach((v, i) =>
+      checkOneAction(source, v, [...path, 'validations', i], VALIDATION_ACTIONS, 'validation', out),
+    );
+    checkProviderSettings(source, rb, w, path, out);
+  });
+  return { diagnostics: out, ordering };
+}
+
+export function forEachWorkload(rb: Runbook, fn: (w: Workload, path: PathSegment[], g: Group) => void): void {
+  list<Group>(rb.groups).forEach((g, gi) =>
+    list<Workload>(g?.workloads).forEach((w, wi) => isRecord(w) && fn(w, ['groups', gi, 'workloads', wi], g)),
+  );
+}
+
+function forEachCustomStep(rb: Runbook, fn: (s: CustomStep, path: PathSegment[]) => void): void {
+  const each = (steps: unknown, base: PathSegment[]) =>
+    list<CustomStep>(steps).forEach((s, i) => isRecord(s) && fn(s, [...base, i]));
+  each(rb.steps, ['steps']);
+  list<Group>(rb.groups).forEach((g, gi) => each(g?.steps, ['groups', gi, 'steps']));
+  forEachWorkload(rb, (w, path) => each(w.steps, [...path, 'steps']));
+}
+
+/** Workloads and groups share one namespace (`dependsOn` names either); custom steps are unique per owner. */
+function checkNames(source: RunbookSource, rb: Runbook, out: Diagnostic[]): Set<string> {
+  const first = new Map<string, PathSegment[]>();
+  const claim = (name: unknown, path: PathSegment[], what: string) => {
+    if (typeof name !== 'string') return;
+    if (RESERVED.has(name) || /^priority-\d+$/.test(name)) {
+      out.push(source.diagnostic('name/duplicate', [...path, 'name'], `"${name}" is reserved and cannot name a ${what}`, 'choose another name'));
+      return;
+    }
+    const prev = first.get(name);
+    if (prev) {
+      const at = source.locate([...prev, 'name']);
+      out.push(
+        source.diagnostic(
+          'name/duplicate',
+          [...path, 'name'],
+          `the name "${name}" is already used at line ${at.line}`,
+          'workloads and groups share one namespace, because `dependsOn` can name either: rename one of them',
+        ),
+      );
+    } else first.set(name, path);
+  };
+  list<Group>(rb.groups).forEach((g, gi) => {
+    claim(g?.name, ['groups', gi], 'group');
+    list<Workload>(g?.workloads).forEach((w, wi) => claim(w?.name, ['groups', gi, 'workloads', wi], 'workload'));
+  });
+  const stepOwners: [unknown, PathSegment[]][] = [[rb.steps, ['steps']]];
+  list<Group>(rb.groups).forEach((g, gi) => stepOwners.push([g?.steps, ['groups', gi, 'steps']]));
+  forEachWorkload(rb, (w, path) => stepOwners.push([w.steps, [...path, 'steps']]));
+  for (const [steps, base] of stepOwners) {
+    const seen = new Map<string, number>();
+    list<CustomStep>(steps).forEach((s, i) => {
+      if (typeof s?.name !== 'string') return;
+      const prev = seen.get(s.name);
+      if (prev !== undefined) {
+        const at = source.locate([...base, prev, 'name']);
+        out.push(
+          source.diagnostic('name/duplicate', [...base, i, 'name'], `a step named "${s.name}" is already defined at line ${at.line}`, 'rename one of the two steps'),
+        );
+      } else seen.set(s.name, i);
+    });
+  }
+  return new Set(first.keys());
+}
+
+function checkReferences(source: RunbookSource, rb: Runbook, names: Set<string>, out: Diagnostic[]): void {
+  const check = (deps: unknown, base: PathSegment[], self?: string) =>
+    list<unknown>(deps).forEach((name, i) => {
+      if (typeof name !== 'string') return;
+      if (name === self) {
+        out.push(source.diagnostic('graph/cycle', [...base, i], `"${self}" depends on itself`, 'remove it from its own `dependsOn`'));
+      } else if (!names.has(name)) {
+        const guess = didYouMean(name, names);
+        out.push(
+          source.diagnostic(
+            'ref/unknown',
+            [...base, i],
+            `dependsOn names "${name}", but no workload or group has that name`,
+            guess ? `did you mean "${guess}"?` : 'name a workload or a group defined in this runbook',
+          ),
+        );
+      }
+    });
+  list<Group>(rb.groups).forEach((g, gi) => check(g?.dependsOn, ['groups', gi, 'dependsOn'], g?.name));
+  forEachWorkload(rb, (w, path) => check(w.dependsOn, [...path, 'dependsOn'], w.name));
+  forEachCustomStep(rb, (s, path) => check(s.dependsOn, [...path, 'dependsOn']));
+  const workloads = new Set<string>();
+  forEachWorkload(rb, (w) => typeof w.name === 'string' && workloads.add(w.name));
+  list<Record<string, unknown>>(rb.simulation?.faults).forEach((f, i) => {
+    if (typeof f?.workload === 'string' && !workloads.has(f.workload)) {
+      const guess = didYouMean(f.workload, workloads);
+      out.push(
+        source.diagnostic('ref/unknown', ['simulation', 'faults', i, 'workload'], `fault targets workload "${f.workload}", which does not exist`, guess ? `did you mean "${guess}"?` : undefined),
+      );
+    }
+  });
+}
+
+function checkCycles(source: RunbookSource, ordering: Ordering, out: Diagnostic[]): void {
+  const deps = new Map<string, { to: string; origin: PathSegment[] }[]>();
+  for (const e of ordering.edges) {
+    if (e.from === e.to) continue; // self-dependency is reported by checkReferences
+    const list = deps.get(e.from) ?? [];
+    list.push({ to: e.to, origin: e.origin });
+    deps.set(e.from, list);
+  }
+  const cycles = findCycles(ordering.units, (u) => (deps.get(u) ?? []).map((d) => d.to));
+  for (const cycle of cycles) {
+    // Point at the user-written edge of the cycle: a dependsOn entry if there is one, else a priority.
+    const hops = cycle.slice(0, -1).map((from, i) => deps.get(from)!.find((d) => d.to === cycle[i + 1])!);
+    const hop = hops.find((h) => h.origin.includes('dependsOn')) ?? hops.find((h) => h.origin.includes('priority')) ?? hops[0]!;
+    const pretty = cycle
+      .map(describeUnit)
+      .filter((name, i, all) => i === 0 || name !== all[i - 1]?.replace(' (start)', ''))
+      .join(' → ');
+    out.push(
+      source.diagnostic(
+        'graph/cycle',
+        hop.origin,
+        `dependency cycle: ${pretty}`,
+        'each arrow reads "waits for"; remove one `dependsOn` in the cycle (a workload cannot wait for one of a later priority)',
+      ),
+    );
+  }
+}
+
+function checkObjectives(source: RunbookSource, rb: Runbook, out: Diagnostic[]): void {
+  const plan = objectivesMs(rb.objectives);
+  for (const key of ['rpo', 'rto'] as const) {
+    if (plan[key] === 0) {
+      out.push(source.diagnostic('objective/invalid', ['objectives', key], `the ${key.toUpperCase()} objective is zero`, 'state the objective the business agreed, e.g. `rpo: 15m`, `rto: 4h`'));
+    }
+  }
+  forEachWorkload(rb, (w, path) => {
+    const own = objectivesMs(w.objectives);
+    for (const key of ['rpo', 'rto'] as const) {
+      const mine = own[key];
+      const whole = plan[key];
+      if (mine !== undefined && whole !== undefined && mine > whole) {
+        out.push(
+          source.diagnostic(
+            'objective/invalid',
+            [...path, 'objectives', key],
+            `workload ${key.toUpperCase()} ${formatDuration(mine)} is looser than the plan's ${formatDuration(whole)}`,
+            `a workload objective can only be stricter than the plan's: make it at most ${formatDuration(whole)}`,
+          ),
+        );
+      }
+    }
+  });
+}
+
+function objectivesMs(o: unknown): { rpo?: number; rto?: number } {
+  if (!isRecord(o)) return {};
+  const ms = (v: unknown) => (typeof v === 'string' ? parseDuration(v) : undefined);
+  const r: { rpo?: number; rto?: number } = {};
+  const rpo = ms(o.rpo);
+  const rto = ms(o.rto);
+  if (rpo !== undefined) r.rpo = rpo;
+  if (rto !== undefined) r.rto = rto;
+  return r;
+}
+
+function checkOneAction(
+  source: RunbookSource,
+  item: Record<string, unknown>,
+  path: PathSegment[],
+  actions: readonly string[],
+  what: string,
+  out: Diagnostic[],
+): string[] {
+  if (!isRecord(item)) return [];
+  const given = actions.filter((a) => a in item);
+  if (given.length !== 1) {
+    out.push(
+      source.diagnostic(
+        'step/action',
+        given.length ? [...path, given[1]!] : path,
+        given.length ? `a ${what} gives ${given.length} actions (${given.join(', ')})` : `a ${what} gives no action`,
+        `give exactly one of: ${actions.join(', ')}${given.length ? '; split it into several' : ''}`,
+        { key: given.length > 0 },
+      ),
+    );
+  }
+  return given;
+}
+
+function checkCustomStep(source: RunbookSource, step: CustomStep, path: PathSegment[], rb: Runbook, out: Diagnostic[]): void {
+  const given = checkOneAction(source, step as unknown as Record<string, unknown>, path, CUSTOM_ACTIONS, 'custom step', out);
+  const ap = step.approval;
+  if (isRecord(ap)) {
+    const approvers = list<string>(ap.approvers);
+    const required = typeof ap.required === 'number' ? ap.required : 1;
+    if (required > approvers.length) {
+      out.push(
+        source.diagnostic(
+          'approval/quorum',
+          [...path, 'approval', 'required'],
+          `approval requires ${required} approvers but names only ${approvers.length}`,
+          `name at least ${required} approvers, or lower \`required\``,
+        ),
+      );
+    }
+  }
+  const onFailure = step.onFailure ?? rb.defaults?.onFailure ?? 'abort';
+  const changes = given.includes('command') || (given.includes('http') && !['GET', 'HEAD'].includes(String(step.http?.method ?? 'GET')));
+  if (changes && onFailure === 'abort' && step.compensation === undefined) {
+    out.push(
+      source.diagnostic(
+        'compensation/missing',
+        [...path, 'name'],
+        `step "${step.name}" changes things (${given[0]}) but says nothing of how to undo it`,
+        'when a later step fails the run is undone in reverse: add `compensation:` with a command or http request that undoes it, or `compensation: none` if nothing needs undoing',
+      ),
+    );
+  }
+  checkInlineSecrets(source, step.http?.headers, [...path, 'http', 'headers'], out);
+  checkInlineSecrets(source, step.command?.env, [...path, 'command', 'env'], out);
+  if (isRecord(step.compensation)) {
+    checkInlineSecrets(source, step.compensation.http?.headers, [...path, 'compensation', 'http', 'headers'], out);
+    checkInlineSecrets(source, step.compensation.command?.env, [...path, 'compensation', 'command', 'env'], out);
+  }
+}
+
+/** Header and environment values whose names say "secret" must be references. */
+function checkInlineSecrets(source: RunbookSource, values: unknown, path: PathSegment[], out: Diagnostic[]): void {
+  if (!isRecord(values)) return;
+  for (const [name, value] of Object.entries(values)) {
+    if (SECRET_NAME.test(name) && typeof value === 'string' && !/^(env|file):\S+$/.test(value)) {
+      out.push(
+        source.diagnostic(
+          'secret/inline',
+          [...path, name],
+          `"${name}" looks like a credential written into the runbook`,
+          `reference it instead: \`${name}: env:${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}\` (read on the worker) or \`file:/path\``,
+        ),
+      );
+    }
+  }
+}
+
+function checkProviderSettings(source: RunbookSource, rb: Runbook, w: Workload, path: PathSegment[], out: Diagnostic[]): void {
+  const used = new Set([rb.sites?.protected?.provider, rb.sites?.recovery?.provider]);
+  for (const p of PROVIDERS) {
+    if (p in w && !used.has(p)) {
+      out.push(
+        source.diagnostic('provider/settings', [...path, p], `workload "${w.name}" has ${p} settings, but neither site uses the ${p} provider`, 'remove the block, or fix the site\'s `provider`', { key: true, severity: 'warning' }),
+      );
+    }
+  }
+  if (used.has('vsphere') && !isRecord(w.vsphere)) {
+    out.push(source.diagnostic('provider/settings', path, `workload "${w.name}" runs on a vsphere site but has no \`vsphere:\` block`, 'add `vsphere: { vm: <name or inventory path> }`'));
+  }
+}

@@ -1,0 +1,520 @@
+/**
+ * Expansion: one mode of a checked runbook → the Plan's steps.
+ *
+ * Each workload becomes a chain of built-in actions (modes.ts) with its own custom steps inserted at
+ * their anchors. The ordering graph (ordering.ts) then becomes step dependencies: a workload's start
+ * phase waits for what it depends on, its stop phase (shutdown, power-off) goes in reverse order, and
+ * groups and priorities become barrier steps, so n workloads need O(n) edges.
+ */
+import type { Diagnostic } from './diagnostics';
+import { parseDuration } from './durations';
+import { topologicalOrder, longestPath, findCycles } from './graph';
+import type { Ordering, UnitId } from './ordering';
+import type {
+  Compensation,
+  JsonObject,
+  Mode,
+  OnFailure,
+  PlanSite,
+  PlanStep,
+  PlanWorkload,
+  RetryPolicy,
+  Simulation,
+  StepKind,
+} from './plan';
+import { supports } from './providers';
+import {
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  DEFAULT_CUSTOM_ESTIMATES,
+  DEFAULT_CUSTOM_MODES,
+  DEFAULT_ESTIMATES,
+  DEFAULT_RETRY,
+  DEFAULT_TIMEOUT_MS,
+  MODE_CHAINS,
+  TABLETOP_OF,
+} from './modes';
+import type { ActionTemplate, Phase } from './modes';
+import type { ActionName, CustomStep, Defaults, Group, RetrySpec, Runbook, Site, StepPolicy, Workload } from './runbook';
+import type { PathSegment, RunbookSource } from './source';
+
+export interface Expansion {
+  from: string;
+  to: string;
+  maxParallel: number;
+  sites: Record<string, PlanSite>;
+  workloads: PlanWorkload[];
+  steps: PlanStep[];
+  criticalPath: { stepIds: string[]; estimateMs: number; rtoMs: number; exceedsRto: boolean };
+  simulation?: Simulation;
+}
+
+const ms = (d: string | undefined): number | undefined => (d === undefined ? undefined : parseDuration(d));
+
+/** Where each unit of the ordering enters and leaves the step graph. */
+interface UnitSteps {
+  first: string;
+  /** Absent when the mode starts nothing (cleanup, reprotect): then nothing waits for dependencies. */
+  gate?: string;
+  last: string;
+  stop?: string;
+}
+
+export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, mode: Mode): { expansion?: Expansion; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const chainMode = mode === 'tabletop' ? TABLETOP_OF : mode;
+  const swap = mode === 'failback';
+  const fromSite = swap ? rb.sites.recovery : rb.sites.protected;
+  const toSite = swap ? rb.sites.protected : rb.sites.recovery;
+  const maxParallel = rb.maxParallel ?? 100;
+  const sites: Record<string, PlanSite> = {};
+  for (const role of ['protected', 'recovery'] as const) sites[rb.sites[role].name] = planSite(rb.sites[role], role, maxParallel);
+  const siteOf = (role: 'source' | 'target'): Site => (role === 'source' ? fromSite : toSite);
+  const customRoleSite = (s: CustomStep): Site => (s.site === 'protected' ? fromSite : toSite);
+
+  const steps: PlanStep[] = [];
+  const byId = new Map<string, PlanStep>();
+  const add = (step: PlanStep): PlanStep => {
+    steps.push(step);
+    byId.set(step.id, step);
+    return step;
+  };
+  const dependOn = (stepId: string, depId: string) => {
+    const step = byId.get(stepId)!;
+    if (stepId !== depId && !step.dependsOn.includes(depId)) step.dependsOn.push(depId);
+  };
+  const barrier = (id: string, path: PathSegment[]) =>
+    add({
+      id,
+      kind: 'barrier',
+      site: toSite.name,
+      dependsOn: [],
+      params: {},
+      timeoutMs: 0,
+      retry: { ...DEFAULT_RETRY, maximumAttempts: 1 },
+      onFailure: 'abort',
+      estimateMs: 0,
+      source: source.locate(path),
+    });
+  const runsIn = (s: CustomStep) => {
+    const modes = s.modes ?? DEFAULT_CUSTOM_MODES;
+    return modes.includes(mode) || (mode === 'tabletop' && modes.includes(TABLETOP_OF));
+  };
+  const unsupported = (site: Site, kind: StepKind, path: PathSegment[], what: string) =>
+    diagnostics.push(
+      source.diagnostic(
+        'provider/unsupported',
+        path,
+        `${mode} needs "${kind}" for ${what} on site ${site.name}, but the ${site.provider} provider cannot do it`,
+        `run this plan in another mode, or use a provider that supports ${kind} for site ${site.name}`,
+      ),
+    );
+
+  const unitSteps = new Map<UnitId, UnitSteps>();
+  const single = (id: string): UnitSteps => ({ first: id, gate: id, last: id });
+
+  unitSteps.set('ps', single(barrier('plan/start', ['steps']).id));
+  const restores: string[] = [];
+  /** A workload's custom step may wait for a workload expanded after it: resolved once all exist. */
+  const lateDeps: [string, string][] = [];
+  const lasts: string[] = [];
+
+  // Custom steps at plan and group level: a step when it runs in this mode, else a pass-through barrier.
+  for (const [unit, c] of ordering.custom) {
+    const id = `${c.owner}/${c.step.name}`;
+    const levels = [rb.defaults, c.group ? rb.groups.find((g) => g.name === c.group)?.defaults : undefined];
+    if (runsIn(c.step)) add(customStep(id, c.step, c.path, levels, customRoleSite(c.step).name, c.group));
+    else barrier(id, c.path);
+    unitSteps.set(unit, single(id));
+  }
+
+  const groupByName = new Map(rb.groups.map((g) => [g.name, g]));
+  rb.groups.forEach((g, gi) => {
+    unitSteps.set(`gs:${g.name}`, single(barrier(`${g.name}/start`, ['groups', gi]).id));
+    unitSteps.set(`gd:${g.name}`, single(barrier(`${g.name}/done`, ['groups', gi]).id));
+    g.workloads.forEach((w, wi) => {
+      const wPath: PathSegment[] = ['groups', gi, 'workloads', wi];
+      const chain = workloadChain(w, g, wPath);
+      if (chain.length === 0) return;
+      for (let i = 1; i < chain.length; i++) dependOn(chain[i]!.id, chain[i - 1]!.id);
+      const ids = chain.map((c) => c.id);
+      const us: UnitSteps = { first: ids[0]!, last: ids[ids.length - 1]! };
+      const gate = chain.find((c) => c.phase === 'start')?.id;
+      if (gate) us.gate = gate;
+      const stop = chain.find((c) => c.phase === 'stop');
+      if (stop) us.stop = stop.id;
+      unitSteps.set(`w:${w.name}`, us);
+      lasts.push(us.last);
+      for (const c of chain) if (byId.get(c.id)!.kind === 'restore') restores.push(c.id);
+    });
+  });
+  for (const p of ordering.priorities) unitSteps.set(`p:${p}`, single(barrier(`priority-${p}/done`, []).id));
+  unitSteps.set('pe', single(barrier('plan/end', ['groups']).id));
+
+  // Forward order: every edge of the ordering graph becomes a step dependency.
+  for (const e of ordering.edges) {
+    const from = unitSteps.get(e.from);
+    const to = unitSteps.get(e.to);
+    const waiter = e.target === 'first' ? from?.first : from?.gate;
+    if (waiter && to) dependOn(waiter, to.last);
+  }
+
+  for (const [stepId, name] of lateDeps) {
+    const to = unitSteps.get(ordering.doneUnit.get(name) ?? '');
+    if (to) dependOn(stepId, to.last);
+  }
+
+  // Stop order: shutdowns and power-offs go in reverse, dependents first (web, then app, then database).
+  if ([...unitSteps.values()].some((u) => u.stop)) {
+    const reverse = new Map<UnitId, string>();
+    const stopOf = (u: UnitId): string | undefined => {
+      if (u.startsWith('w:')) return unitSteps.get(u)?.stop;
+      if (!/^(gs|gd|p):/.test(u)) return undefined;
+      if (!reverse.has(u)) {
+        const name = u.slice(u.indexOf(':') + 1);
+        const id = u.startsWith('p:') ? `priority-${name}/stop-begin` : u.startsWith('gs:') ? `${name}/stopped` : `${name}/stop-begin`;
+        reverse.set(u, barrier(id, []).id);
+      }
+      return reverse.get(u);
+    };
+    for (const e of ordering.edges) {
+      if (!e.ordering) continue;
+      const waiter = stopOf(e.to);
+      const waited = stopOf(e.from);
+      if (waiter && waited) dependOn(waiter, waited);
+    }
+  }
+
+  // The isolated test network exists before any test copy is restored into it, and goes last in cleanup.
+  const testNetKind = chainMode === 'test' ? 'createTestNetwork' : chainMode === 'cleanup' ? 'removeTestNetwork' : undefined;
+  if (testNetKind && supports(toSite.provider, testNetKind)) {
+    const net = add({
+      ...builtinPolicy('testNetwork', [rb.defaults]),
+      id: 'plan/test-network',
+      kind: testNetKind,
+      site: toSite.name,
+      dependsOn: [],
+      params: { network: toSite.testNetwork ?? 'drover-test' },
+      source: source.locate(['sites', swap ? 'protected' : 'recovery']),
+    });
+    if (testNetKind === 'createTestNetwork') {
+      net.compensation = compensationOf(net, 'removeTestNetwork');
+      dependOn(net.id, 'plan/start');
+      for (const r of restores) dependOn(r, net.id);
+    } else {
+      for (const l of lasts) dependOn(net.id, l);
+      dependOn('plan/end', net.id);
+    }
+  }
+
+  const pruned = pruneBarriers(steps);
+  const ordered = topologicalOrder(pruned);
+  if (!ordered) {
+    const deps = new Map(pruned.map((s) => [s.id, s.dependsOn]));
+    for (const cycle of findCycles(pruned.map((s) => s.id), (id) => deps.get(id) ?? [], 1)) {
+      const first = byId.get(cycle[0]!)!;
+      diagnostics.push({
+        ...source.diagnostic('graph/cycle', [], `in ${mode} mode the steps form a cycle: ${cycle.join(' → ')}`, 'a custom step anchored inside a workload waits for something that waits for that workload: change its `at` or `dependsOn`'),
+        line: first.source.line,
+        column: first.source.column,
+      });
+    }
+    return { diagnostics };
+  }
+  const final = mode === 'tabletop' ? ordered.map(toTabletop) : ordered;
+  const cp = longestPath(final, (s) => s.estimateMs);
+  const rtoMs = ms(rb.objectives.rto) ?? 0;
+  const expansion: Expansion = {
+    from: fromSite.name,
+    to: toSite.name,
+    maxParallel,
+    sites,
+    workloads: rb.groups.flatMap((g) => g.workloads.map((w) => planWorkload(w, g))),
+    steps: final,
+    criticalPath: { stepIds: cp.path, estimateMs: cp.total, rtoMs, exceedsRto: cp.total > rtoMs },
+  };
+  if (rb.simulation) expansion.simulation = simulation(rb);
+  return { expansion, diagnostics };
+
+  // ---- helpers that close over the runbook and mode ----
+
+  function workloadChain(w: Workload, g: Group, wPath: PathSegment[]): { id: string; phase: Phase }[] {
+    const templates = MODE_CHAINS[chainMode].filter((t) => !t.when || t.when(w));
+    const chain: { id: string; phase: Phase; action?: ActionName }[] = [];
+    for (const t of templates) {
+      const site = siteOf(t.role);
+      if (!supports(site.provider, t.kind)) {
+        // Test mode's "replicate recent changes first" is optional, as in SRM; everywhere else it is needed.
+        if (!(chainMode === 'test' && t.action === 'sync')) unsupported(site, t.kind, wPath, `workload ${w.name}`);
+        continue;
+      }
+      const step = add(builtinStep(w, g, t, site, wPath));
+      chain.push({ id: step.id, phase: t.phase, action: t.action });
+    }
+    // Workload custom steps, at their anchors, in the order written.
+    const custom = (w.steps ?? []).map((s, i) => ({ s, path: [...wPath, 'steps', i] as PathSegment[] })).filter(({ s }) => runsIn(s));
+    for (const { s, path } of custom) {
+      const at = s.at ?? 'before';
+      const [side, action] = at.split(/-(.*)/s) as ['before' | 'after', string | undefined];
+      let index: number;
+      if (action === undefined) {
+        index = side === 'before' ? chain.findIndex((c) => c.action !== undefined) : chain.length;
+        if (index < 0) index = 0;
+      } else {
+        const anchor = side === 'before' ? chain.findIndex((c) => c.action === action) : findLastIndex(chain, (c) => c.action === action);
+        if (anchor < 0) {
+          diagnostics.push(
+            source.diagnostic('step/anchor', [...path, 'at'], `step "${s.name}" runs ${at}, but workload ${w.name} has no ${action} action in ${mode} mode`, `anchor it to an action of this mode (${chain.filter((c) => c.action).map((c) => c.action).join(', ') || 'none'}), or limit its \`modes\``),
+          );
+          continue;
+        }
+        index = side === 'before' ? anchor : anchor + 1;
+      }
+      const neighbour = chain[side === 'before' ? index : index - 1];
+      const step = add(customStep(`${w.name}/${s.name}`, s, path, [rb.defaults, g.defaults, w.defaults], customRoleSite(s).name, g.name, w.name));
+      chain.splice(index, 0, { id: step.id, phase: neighbour?.phase ?? 'prepare' });
+      for (const name of s.dependsOn ?? []) lateDeps.push([step.id, name]);
+    }
+    return chain;
+  }
+
+  function builtinStep(w: Workload, g: Group, t: ActionTemplate, site: Site, wPath: PathSegment[]): PlanStep {
+    const override = w.actions?.[t.action];
+    const policy = builtinPolicy(t.action, [rb.defaults, g.defaults, w.defaults], override);
+    if (mode === 'cleanup' && policy.onFailure === 'abort') policy.onFailure = 'continue';
+    if (chainMode === 'disaster-recovery' && t.role === 'source') {
+      // Best effort at a site that may be gone: one short attempt, then go on.
+      policy.onFailure = 'continue';
+      policy.retry = { ...policy.retry, maximumAttempts: 1 };
+    }
+    const step: PlanStep = {
+      id: `${w.name}/${t.action}`,
+      kind: t.kind,
+      site: site.name,
+      workload: w.name,
+      group: g.name,
+      dependsOn: [],
+      params: builtinParams(w, t, site),
+      ...policy,
+      source: source.locate(override ? [...wPath, 'actions', t.action] : wPath),
+    };
+    if (t.compensation && mode !== 'tabletop') step.compensation = compensationOf(step, t.compensation);
+    return step;
+  }
+
+  function builtinPolicy(action: ActionName, levels: (Defaults | undefined)[], override?: StepPolicy) {
+    const p = resolvePolicy([...levels, override]);
+    let estimateMs = DEFAULT_ESTIMATES[action];
+    for (const l of levels) estimateMs = ms(l?.estimates?.[action]) ?? estimateMs;
+    estimateMs = ms(override?.estimate) ?? estimateMs;
+    return { ...p, estimateMs };
+  }
+
+  function builtinParams(w: Workload, t: ActionTemplate, site: Site): JsonObject {
+    const params: Record<string, unknown> = { workload: w.name, type: w.type ?? 'vm' };
+    const settings = w[site.provider];
+    if (settings) params.settings = settings;
+    const testNetwork = toSite.testNetwork ?? 'drover-test';
+    switch (t.kind) {
+      case 'syncReplication':
+        params.to = toSite.name;
+        break;
+      case 'snapshot':
+        params.quiesce = w.quiesce ?? false;
+        break;
+      case 'restore':
+        params.network = chainMode === 'test' ? testNetwork : 'production';
+        params.recoveryPoint = chainMode === 'test' ? 'snapshot' : chainMode === 'disaster-recovery' ? 'latest' : 'final-sync';
+        break;
+      case 'customizeNetwork':
+        params.network = w.network ?? {};
+        break;
+      case 'waitReady':
+        params.readiness = { type: 'heartbeat', ...(w.readiness ?? {}) };
+        break;
+      case 'validate':
+        params.checks = w.validations ?? [];
+        break;
+      case 'reverseReplication':
+        params.to = fromSite.name;
+        break;
+      case 'powerOff':
+      case 'deleteCopy':
+      case 'removeSnapshot':
+        if (chainMode === 'cleanup') params.network = testNetwork;
+        break;
+    }
+    return params as JsonObject;
+  }
+
+  function customStep(id: string, s: CustomStep, path: PathSegment[], levels: (Defaults | undefined)[], site: string, group?: string, workload?: string): PlanStep {
+    const kind = (['command', 'http', 'prompt', 'approval', 'wait'] as const).find((k) => s[k] !== undefined)!;
+    const policy = resolvePolicy([...levels, s]);
+    const params = { name: s.name, ...(s.description ? { description: s.description } : {}), ...(s[kind] as object) } as Record<string, unknown>;
+    let estimateMs = ms(s.estimate) ?? DEFAULT_CUSTOM_ESTIMATES[kind] ?? 0;
+    if (kind === 'wait') estimateMs = ms(s.wait!.duration) ?? 0;
+    if (kind === 'approval') {
+      params.required = s.approval!.required ?? 1;
+      params.onTimeout = s.approval!.onTimeout ?? 'reject';
+      policy.timeoutMs = ms(s.approval!.timeout) ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+      delete params.timeout;
+    }
+    if (kind === 'prompt') {
+      policy.timeoutMs = ms(s.prompt!.timeout) ?? 0;
+      delete params.timeout;
+    }
+    if (kind === 'wait') params.durationMs = ms(s.wait!.duration) ?? 0;
+    if (mode === 'cleanup' && policy.onFailure === 'abort') policy.onFailure = 'continue';
+    const step: PlanStep = { id, kind, site, dependsOn: [], params: params as JsonObject, ...policy, estimateMs, source: source.locate(path) };
+    if (group) step.group = group;
+    if (workload) step.workload = workload;
+    const comp = s.compensation;
+    if (comp && comp !== 'none' && mode !== 'tabletop') {
+      const ck = comp.command ? 'command' : 'http';
+      const cp = resolvePolicy([...levels, { timeout: comp.timeout, retry: comp.retry } as StepPolicy]);
+      step.compensation = { kind: ck, params: { name: `undo ${s.name}`, ...(comp[ck] as object) } as JsonObject, timeoutMs: cp.timeoutMs, retry: cp.retry };
+    }
+    return step;
+  }
+}
+
+function findLastIndex<T>(a: T[], f: (t: T) => boolean): number {
+  for (let i = a.length - 1; i >= 0; i--) if (f(a[i]!)) return i;
+  return -1;
+}
+
+function compensationOf(step: PlanStep, kind: StepKind): Compensation {
+  return { kind, params: step.params, timeoutMs: step.timeoutMs, retry: step.retry };
+}
+
+function resolvePolicy(levels: (StepPolicy | Defaults | undefined)[]): { timeoutMs: number; retry: RetryPolicy; onFailure: OnFailure } {
+  let timeoutMs = DEFAULT_TIMEOUT_MS;
+  let onFailure: OnFailure = 'abort';
+  const retry: RetryPolicy = { ...DEFAULT_RETRY, nonRetryableErrorTypes: [] };
+  for (const l of levels) {
+    if (!l) continue;
+    timeoutMs = ms(l.timeout) ?? timeoutMs;
+    onFailure = l.onFailure ?? onFailure;
+    mergeRetry(retry, l.retry);
+  }
+  return { timeoutMs, retry, onFailure };
+}
+
+function mergeRetry(into: RetryPolicy, r: RetrySpec | undefined): void {
+  if (!r) return;
+  if (r.maxAttempts !== undefined) into.maximumAttempts = r.maxAttempts;
+  into.initialIntervalMs = ms(r.initialInterval) ?? into.initialIntervalMs;
+  if (r.backoffCoefficient !== undefined) into.backoffCoefficient = r.backoffCoefficient;
+  into.maximumIntervalMs = ms(r.maxInterval) ?? into.maximumIntervalMs;
+  if (r.nonRetryableErrors) into.nonRetryableErrorTypes = [...r.nonRetryableErrors];
+}
+
+function planSite(site: Site, role: 'protected' | 'recovery', planMax: number): PlanSite {
+  return {
+    name: site.name,
+    role,
+    provider: site.provider,
+    taskQueue: site.taskQueue ?? `drover-${site.name}`,
+    testNetwork: site.testNetwork ?? 'drover-test',
+    maxParallel: site.maxParallel ?? planMax,
+    connection: (site.connection ?? {}) as JsonObject,
+  };
+}
+
+function planWorkload(w: Workload, g: Group): PlanWorkload {
+  const pw: PlanWorkload = { name: w.name, group: g.name, type: w.type ?? 'vm' };
+  if (g.priority !== undefined) pw.priority = g.priority;
+  if (w.objectives) pw.objectives = { rpoMs: ms(w.objectives.rpo) ?? 0, rtoMs: ms(w.objectives.rto) ?? 0 };
+  return pw;
+}
+
+const ACTION_KIND: Record<ActionName, StepKind> = {
+  preCheck: 'preCheck',
+  sync: 'syncReplication',
+  finalSync: 'syncReplication',
+  shutdown: 'shutdown',
+  snapshot: 'snapshot',
+  restore: 'restore',
+  network: 'customizeNetwork',
+  powerOn: 'powerOn',
+  waitReady: 'waitReady',
+  validate: 'validate',
+  powerOff: 'powerOff',
+  deleteCopy: 'deleteCopy',
+  removeSnapshot: 'removeSnapshot',
+  reverseReplication: 'reverseReplication',
+  testNetwork: 'createTestNetwork',
+};
+
+function simulation(rb: Runbook): Simulation {
+  const s = rb.simulation!;
+  const latencyMs: Simulation['latencyMs'] = { default: ms(s.latency?.default) ?? 1000 };
+  for (const [k, v] of Object.entries(s.latency ?? {})) {
+    if (k !== 'default' && v) latencyMs[ACTION_KIND[k as ActionName]] = ms(v) ?? 0;
+  }
+  return {
+    seed: s.seed ?? 1,
+    latencyMs,
+    recoveryPointAgeMs: ms(s.recoveryPointAge) ?? 60_000,
+    faults: (s.faults ?? []).map((f) => {
+      const out: Simulation['faults'][number] = {
+        operation: f.operation && f.operation !== 'any' ? ACTION_KIND[f.operation] : 'any',
+        effect: f.effect,
+      };
+      if (f.name) out.name = f.name;
+      if (f.workload) out.workload = f.workload;
+      if (f.site) out.site = rb.sites[f.site].name;
+      if (f.times !== undefined) out.times = f.times;
+      if (f.lag) out.lagMs = ms(f.lag) ?? 0;
+      if (f.message) out.message = f.message;
+      return out;
+    }),
+  };
+}
+
+/** Tabletop: every step is confirmed by a person; nothing is touched, so nothing is undone or retried. */
+function toTabletop(step: PlanStep): PlanStep {
+  if (step.kind === 'barrier') return step;
+  const { compensation: _none, ...rest } = step;
+  return {
+    ...rest,
+    kind: 'confirm',
+    params: { action: step.kind, ...step.params },
+    timeoutMs: 0,
+    retry: { ...step.retry, maximumAttempts: 1 },
+    onFailure: 'continue',
+  };
+}
+
+/**
+ * Barriers that join nothing are removed: one with no dependencies or no dependents, or with a single
+ * dependency (its dependents then wait for that step directly). Repeats until nothing changes.
+ */
+function pruneBarriers(steps: PlanStep[]): PlanStep[] {
+  const byId = new Map(steps.map((s) => [s.id, s]));
+  const dependents = new Map<string, Set<string>>(steps.map((s) => [s.id, new Set()]));
+  for (const s of steps) for (const d of s.dependsOn) dependents.get(d)!.add(s.id);
+  const queue = steps.filter((s) => s.kind === 'barrier').map((s) => s.id);
+  const removed = new Set<string>();
+  while (queue.length) {
+    const id = queue.pop()!;
+    const b = byId.get(id)!;
+    if (removed.has(id)) continue;
+    const outs = dependents.get(id)!;
+    if (b.dependsOn.length > 1 && outs.size > 0) continue;
+    removed.add(id);
+    for (const o of outs) {
+      const s = byId.get(o)!;
+      s.dependsOn = s.dependsOn.filter((d) => d !== id);
+      for (const d of b.dependsOn) {
+        if (!s.dependsOn.includes(d)) s.dependsOn.push(d);
+        dependents.get(d)!.add(o);
+      }
+      if (s.kind === 'barrier') queue.push(o);
+    }
+    for (const d of b.dependsOn) {
+      dependents.get(d)!.delete(id);
+      if (byId.get(d)!.kind === 'barrier') queue.push(d);
+    }
+  }
+  return steps.filter((s) => !removed.has(s.id));
+}

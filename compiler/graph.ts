@@ -1,0 +1,136 @@
+/** Small, iterative graph algorithms: plans reach tens of thousands of steps, so no recursion. */
+
+/**
+ * Cycles in a directed graph given as `node → nodes it depends on`. Each cycle is returned once, as a
+ * path that starts and ends at the same node, in dependency order (`a` depends on `b` → `[a, b, ..., a]`).
+ */
+export function findCycles(nodes: readonly string[], deps: (node: string) => readonly string[], limit = 10): string[][] {
+  const WHITE = 0;
+  const GRAY = 1;
+  const BLACK = 2;
+  const color = new Map<string, number>();
+  const cycles: string[][] = [];
+  const seenSets = new Set<string>();
+  for (const root of nodes) {
+    if ((color.get(root) ?? WHITE) !== WHITE) continue;
+    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
+    const onPath: string[] = [root];
+    color.set(root, GRAY);
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!;
+      const out = deps(frame.node);
+      if (frame.next < out.length) {
+        const dep = out[frame.next++]!;
+        const c = color.get(dep) ?? WHITE;
+        if (c === WHITE) {
+          color.set(dep, GRAY);
+          stack.push({ node: dep, next: 0 });
+          onPath.push(dep);
+        } else if (c === GRAY && cycles.length < limit) {
+          const cycle = [...onPath.slice(onPath.indexOf(dep)), dep];
+          const key = [...new Set(cycle)].sort().join('\u0000');
+          if (!seenSets.has(key)) {
+            seenSets.add(key);
+            cycles.push(cycle);
+          }
+        }
+      } else {
+        color.set(frame.node, BLACK);
+        stack.pop();
+        onPath.pop();
+      }
+    }
+  }
+  return cycles;
+}
+
+/**
+ * Kahn's algorithm, stable: among steps that are ready at the same time, the one listed first comes
+ * first, so the same input always gives the same order. Returns undefined when there is a cycle.
+ */
+export function topologicalOrder<T extends { id: string; dependsOn: readonly string[] }>(items: readonly T[]): T[] | undefined {
+  const index = new Map(items.map((item, i) => [item.id, i]));
+  const indegree = items.map((item) => item.dependsOn.length);
+  const dependents: number[][] = items.map(() => []);
+  items.forEach((item, i) => {
+    for (const dep of item.dependsOn) dependents[index.get(dep)!]!.push(i);
+  });
+  // A binary heap on the original index keeps the order stable in O(n log n).
+  const heap = new MinHeap();
+  indegree.forEach((d, i) => d === 0 && heap.push(i));
+  const out: T[] = [];
+  while (heap.size > 0) {
+    const i = heap.pop();
+    out.push(items[i]!);
+    for (const j of dependents[i]!) if (--indegree[j]! === 0) heap.push(j);
+  }
+  return out.length === items.length ? out : undefined;
+}
+
+/** The longest path by weight through a topologically ordered DAG. */
+export function longestPath<T extends { id: string; dependsOn: readonly string[] }>(
+  ordered: readonly T[],
+  weight: (item: T) => number,
+): { path: string[]; total: number } {
+  const finish = new Map<string, number>();
+  const via = new Map<string, string | undefined>();
+  let endId: string | undefined;
+  let best = -1;
+  for (const item of ordered) {
+    let start = 0;
+    let from: string | undefined;
+    for (const dep of item.dependsOn) {
+      const f = finish.get(dep) ?? 0;
+      if (from === undefined || f > start) {
+        start = f;
+        from = dep;
+      }
+    }
+    const end = start + weight(item);
+    finish.set(item.id, end);
+    via.set(item.id, from);
+    if (end > best) {
+      best = end;
+      endId = item.id;
+    }
+  }
+  const path: string[] = [];
+  for (let id = endId; id !== undefined; id = via.get(id)) path.push(id);
+  return { path: path.reverse(), total: Math.max(0, best) };
+}
+
+class MinHeap {
+  private readonly a: number[] = [];
+  get size(): number {
+    return this.a.length;
+  }
+  push(v: number): void {
+    const a = this.a;
+    a.push(v);
+    for (let i = a.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= a[i]!) break;
+      [a[p], a[i]] = [a[i]!, a[p]!];
+      i = p;
+    }
+  }
+  pop(): number {
+    const a = this.a;
+    const top = a[0]!;
+    const last = a.pop()!;
+    if (a.length > 0) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < a.length && a[l]! < a[m]!) m = l;
+        if (r < a.length && a[r]! < a[m]!) m = r;
+        if (m === i) break;
+        [a[m], a[i]] = [a[i]!, a[m]!];
+        i = m;
+      }
+    }
+    return top;
+  }
+}

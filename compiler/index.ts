@@ -1,0 +1,116 @@
+/**
+ * The runbook compiler: text in, `{ plan, diagnostics }` out. Pure: no Temporal, no process exit, no
+ * console, no file system. The CLI, the worker and the tests all call `compile`.
+ *
+ * @example
+ * const { plan, diagnostics } = compile(text, { file: 'runbooks/webshop.yaml', mode: 'test' });
+ */
+import { createHash } from 'node:crypto';
+import { checkRunbook } from './check';
+import { hasErrors, sortDiagnostics } from './diagnostics';
+import type { Diagnostic } from './diagnostics';
+import { formatDuration, parseDuration } from './durations';
+import { expand } from './expand';
+import { MODES, PLAN_VERSION } from './plan';
+import type { Mode, Plan } from './plan';
+import type { Runbook } from './runbook';
+import { schemaDiagnostics } from './schema';
+import { RunbookSource } from './source';
+
+export * from './plan';
+export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
+export { DIAGNOSTIC_CODES, formatDiagnostic, hasErrors } from './diagnostics';
+export { formatDuration, parseDuration } from './durations';
+
+export interface CompileOptions {
+  /** Shown in diagnostics and recorded in the plan; relative paths keep plans identical across machines. */
+  file: string;
+  /** The mode to plan. Without it the runbook is only validated (every mode is tried, problems are warnings). */
+  mode?: Mode;
+  /** The git commit the file was read at, recorded in the plan for the audit trail. */
+  gitCommit?: string;
+}
+
+export interface CompileResult {
+  /** Present when a mode was given and there is no error. */
+  plan?: Plan;
+  diagnostics: Diagnostic[];
+}
+
+/** Modes where the RTO objective applies: something is recovered. */
+const RECOVERY_MODES: readonly Mode[] = ['test', 'planned-migration', 'disaster-recovery', 'failback'];
+
+export function compile(text: string, options: CompileOptions): CompileResult {
+  const source = new RunbookSource(options.file, text);
+  const syntax = source.syntaxDiagnostics();
+  const syntaxLines = new Set(syntax.map((d) => d.line));
+  // Structural errors on a line YAML could not read are echoes of the syntax error: report that once.
+  const structural = schemaDiagnostics(source).filter((d) => !syntaxLines.has(d.line));
+  const { diagnostics: semantic, ordering } = checkRunbook(source);
+  const diagnostics = [...syntax, ...structural, ...semantic];
+  if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+
+  const rb = source.data as Runbook;
+  if (options.mode === undefined) {
+    // Validation: try every mode, so a mode a provider cannot run is known before anyone needs it.
+    for (const mode of MODES) {
+      const { expansion, diagnostics: modeDiagnostics } = expand(source, rb, ordering, mode);
+      for (const d of modeDiagnostics) diagnostics.push({ ...d, severity: 'warning', message: `${d.message} (${mode} mode)` });
+      if (mode === 'disaster-recovery' && expansion) rtoWarning(expansion.criticalPath, mode);
+    }
+    return { diagnostics: sortDiagnostics(diagnostics) };
+  }
+
+  const { expansion, diagnostics: modeDiagnostics } = expand(source, rb, ordering, options.mode);
+  diagnostics.push(...modeDiagnostics);
+  if (!expansion || hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+  if (RECOVERY_MODES.includes(options.mode)) rtoWarning(expansion.criticalPath, options.mode);
+
+  const body: Omit<Plan, 'planHash'> = {
+    planVersion: PLAN_VERSION,
+    name: rb.metadata.name,
+    mode: options.mode,
+    ...(rb.metadata.description ? { description: rb.metadata.description } : {}),
+    ...(rb.metadata.owner ? { owner: rb.metadata.owner } : {}),
+    labels: rb.metadata.labels ?? {},
+    source: {
+      file: options.file,
+      sha256: sha256(text),
+      ...(options.gitCommit ? { gitCommit: options.gitCommit } : {}),
+    },
+    // Validated by the schema and the checks, so both parse.
+    objectives: { rpoMs: parseDuration(rb.objectives.rpo) ?? 0, rtoMs: parseDuration(rb.objectives.rto) ?? 0 },
+    ...expansion,
+  };
+  const plan: Plan = { ...body, planHash: sha256(canonicalJson(body)) };
+  return { plan, diagnostics: sortDiagnostics(diagnostics) };
+
+  function rtoWarning(cp: Plan['criticalPath'], mode: Mode) {
+    if (!cp.exceedsRto) return;
+    diagnostics.push(
+      source.diagnostic(
+        'plan/rto-estimate',
+        ['objectives', 'rto'],
+        `in ${mode} mode the critical path is estimated at ${formatDuration(cp.estimateMs)}, over the RTO of ${formatDuration(cp.rtoMs)}`,
+        'shorten the critical path (`drover plan --mode ' + mode + '` shows it): fewer dependencies, faster steps, or a realistic RTO',
+        { severity: 'warning' },
+      ),
+    );
+  }
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** JSON with object keys sorted, so equal values always print the same bytes. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

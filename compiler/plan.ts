@@ -1,0 +1,150 @@
+/**
+ * The Plan: the contract between the compiler and the workflow that interprets it.
+ *
+ * Plain JSON only (no classes, no functions), so it travels as a Temporal payload and is recorded in
+ * history. This module is pure and type-level, so workflow code may import it.
+ * Durations are whole milliseconds.
+ */
+
+/** Bumped when the shape changes; the interpreter keeps replaying older versions (`patched()`). */
+export const PLAN_VERSION = 1;
+
+export const MODES = [
+  'test',
+  'cleanup',
+  'planned-migration',
+  'disaster-recovery',
+  'reprotect',
+  'failback',
+  'tabletop',
+] as const;
+export type Mode = (typeof MODES)[number];
+
+export type ProviderName = 'simulator' | 'postgres' | 'vsphere';
+
+/** What a step does. Built-in infrastructure actions, custom actions, and plan structure. */
+export type StepKind =
+  | 'preCheck'
+  | 'syncReplication'
+  | 'shutdown'
+  | 'snapshot'
+  | 'restore'
+  | 'customizeNetwork'
+  | 'powerOn'
+  | 'waitReady'
+  | 'validate'
+  | 'powerOff'
+  | 'deleteCopy'
+  | 'removeSnapshot'
+  | 'reverseReplication'
+  | 'createTestNetwork'
+  | 'removeTestNetwork'
+  | 'command'
+  | 'http'
+  | 'prompt'
+  | 'approval'
+  | 'wait'
+  /** Does nothing; joins many dependencies into one, so a priority or group needs O(n) edges, not O(n²). */
+  | 'barrier'
+  /** Tabletop: a person confirms the step they would have done (`params.action`). */
+  | 'confirm';
+
+export type OnFailure = 'abort' | 'continue' | 'pause';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export interface RetryPolicy {
+  maximumAttempts: number;
+  initialIntervalMs: number;
+  backoffCoefficient: number;
+  maximumIntervalMs: number;
+  nonRetryableErrorTypes: string[];
+}
+
+export interface Compensation {
+  kind: StepKind;
+  params: JsonObject;
+  timeoutMs: number;
+  retry: RetryPolicy;
+}
+
+export interface PlanStep {
+  /** Stable id: `<workload>/<action>`, `<group>/<custom step>`, `plan/<custom step>`, `priority-1/done`. */
+  id: string;
+  kind: StepKind;
+  /** Name of the site (in `Plan.sites`) whose worker runs the step. */
+  site: string;
+  workload?: string;
+  group?: string;
+  dependsOn: string[];
+  params: JsonObject;
+  timeoutMs: number;
+  retry: RetryPolicy;
+  onFailure: OnFailure;
+  /** Expected duration, for the critical-path estimate. */
+  estimateMs: number;
+  compensation?: Compensation;
+  /** Where in the runbook the step comes from (1-based). */
+  source: { line: number; column: number };
+}
+
+export interface PlanSite {
+  name: string;
+  /** The site's role in the runbook; in failback the recovery site is where workloads run now. */
+  role: 'protected' | 'recovery';
+  provider: ProviderName;
+  taskQueue: string;
+  testNetwork: string;
+  maxParallel: number;
+  connection: JsonObject;
+}
+
+export interface PlanWorkload {
+  name: string;
+  group: string;
+  type: 'vm' | 'database' | 'application';
+  priority?: number;
+  objectives?: { rpoMs: number; rtoMs: number };
+}
+
+export interface SimulatedFault {
+  name?: string;
+  operation: StepKind | 'any';
+  workload?: string;
+  site?: string;
+  effect: 'fail' | 'fail-always' | 'hang' | 'site-down' | 'replication-lag' | 'storage-full';
+  times?: number;
+  lagMs?: number;
+  message?: string;
+}
+
+export interface Simulation {
+  seed: number;
+  latencyMs: { default: number } & Partial<Record<StepKind, number>>;
+  recoveryPointAgeMs: number;
+  faults: SimulatedFault[];
+}
+
+export interface Plan {
+  planVersion: typeof PLAN_VERSION;
+  name: string;
+  mode: Mode;
+  description?: string;
+  owner?: string;
+  labels: Record<string, string>;
+  source: { file: string; sha256: string; gitCommit?: string };
+  objectives: { rpoMs: number; rtoMs: number };
+  maxParallel: number;
+  /** Where workloads run now and where they come back, for this mode (failback swaps them). */
+  from: string;
+  to: string;
+  sites: Record<string, PlanSite>;
+  workloads: PlanWorkload[];
+  /** Topologically ordered: every step comes after the steps it depends on. */
+  steps: PlanStep[];
+  criticalPath: { stepIds: string[]; estimateMs: number; rtoMs: number; exceedsRto: boolean };
+  simulation?: Simulation;
+  /** sha256 of this plan's canonical JSON without `planHash`. */
+  planHash: string;
+}

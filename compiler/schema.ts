@@ -1,0 +1,124 @@
+/**
+ * Structural validation against `schemas/runbook.schema.json` (JSON Schema 2020-12), with ajv reporting
+ * every error, each turned into a located diagnostic a person can act on.
+ */
+import Ajv2020 from 'ajv/dist/2020';
+import type { ErrorObject } from 'ajv';
+import schema from '../schemas/runbook.schema.json';
+import { didYouMean } from './diagnostics';
+import type { Diagnostic } from './diagnostics';
+import { fromPointer } from './source';
+import type { RunbookSource } from './source';
+
+export const runbookSchema = schema;
+
+const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+const validateRunbook = ajv.compile(schema);
+
+export function schemaDiagnostics(source: RunbookSource): Diagnostic[] {
+  if (source.data === null || source.data === undefined) {
+    return [source.diagnostic('schema/type', [], 'the file is empty', 'start from one of the examples in runbooks/')];
+  }
+  if (validateRunbook(source.data)) return [];
+  const errors = (validateRunbook.errors ?? []).filter((e) => !isNoise(e));
+  // A `oneOf` fails with one error per branch; report the branch errors only when nothing else explains it.
+  return errors.map((e) => toDiagnostic(source, e));
+}
+
+function isNoise(e: ErrorObject): boolean {
+  return e.keyword === 'if' || e.keyword === 'oneOf';
+}
+
+function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
+  const path = fromPointer(e.instancePath);
+  const at = describe(path);
+  const ref = e.schemaPath;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(e.params.additionalProperty);
+      const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+      const guess = didYouMean(key, allowed);
+      return source.diagnostic(
+        'schema/unknown-key',
+        [...path, key],
+        `unknown key "${key}" in ${at}`,
+        guess
+          ? `did you mean "${guess}"?`
+          : allowed.length
+            ? `allowed keys here: ${allowed.join(', ')}`
+            : 'remove it',
+        { key: true },
+      );
+    }
+    case 'required': {
+      const key = String(e.params.missingProperty);
+      return source.diagnostic('schema/required', path, `${at} is missing the required key "${key}"`, `add \`${key}:\``, {
+        key: true,
+      });
+    }
+    case 'type':
+      return source.diagnostic(
+        'schema/type',
+        path,
+        `${at} must be ${article(String(e.params.type))}, not ${typeName(e.data)}`,
+        e.params.type === 'string' ? 'quote the value if YAML reads it as a number or boolean' : undefined,
+      );
+    case 'enum':
+    case 'const': {
+      const allowed: unknown[] = e.keyword === 'enum' ? (e.params.allowedValues as unknown[]) : [e.params.allowedValue];
+      const guess = typeof e.data === 'string' ? didYouMean(e.data, allowed.map(String)) : undefined;
+      return source.diagnostic(
+        'schema/enum',
+        path,
+        `${at} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`,
+        guess ? `did you mean "${guess}"?` : undefined,
+      );
+    }
+    case 'pattern': {
+      if (ref.includes('/duration/')) {
+        return source.diagnostic(
+          'duration/invalid',
+          path,
+          `${at} is ${JSON.stringify(e.data)}, which is not a duration`,
+          'write a number and a unit, largest unit first: `30s`, `15m`, `1h30m`, `2d` (units: d h m s ms)',
+        );
+      }
+      if (ref.includes('/secret/')) {
+        return source.diagnostic(
+          'secret/inline',
+          path,
+          `${at} must reference a secret, not contain one`,
+          'write `env:NAME` (an environment variable on the worker) or `file:/path` (a file on the worker)',
+        );
+      }
+      if (ref.includes('/name/')) {
+        return source.diagnostic(
+          'schema/invalid',
+          path,
+          `${at} is ${JSON.stringify(e.data)}, which is not a valid name`,
+          'use lower-case letters, digits and dashes, starting and ending with a letter or digit (e.g. `orders-db`)',
+        );
+      }
+      return source.diagnostic('schema/invalid', path, `${at} is ${JSON.stringify(e.data)}: it ${e.message}`);
+    }
+    default:
+      return source.diagnostic('schema/invalid', path, `${at} ${e.message ?? 'is invalid'}`);
+  }
+}
+
+/** `groups[0].workloads[2].dependsOn` → words a person reads. */
+function describe(path: readonly (string | number)[]): string {
+  if (path.length === 0) return 'the runbook';
+  return path.map((s, i) => (typeof s === 'number' ? `[${s}]` : i === 0 ? s : `.${s}`)).join('');
+}
+
+function article(type: string): string {
+  return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
