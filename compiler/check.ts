@@ -57,7 +57,14 @@ function checkNames(source: RunbookSource, rb: Runbook, out: Diagnostic[]): Set<
   const claim = (name: unknown, path: PathSegment[], what: string) => {
     if (typeof name !== 'string') return;
     if (RESERVED.has(name) || /^priority-\d+$/.test(name)) {
-      out.push(source.diagnostic('name/duplicate', [...path, 'name'], `"${name}" is reserved and cannot name a ${what}`, 'choose another name'));
+      out.push(
+        source.diagnostic(
+          'name/duplicate',
+          [...path, 'name'],
+          `"${name}" is reserved and cannot name a ${what}`,
+          'choose another name',
+        ),
+      );
       return;
     }
     const prev = first.get(name);
@@ -88,7 +95,12 @@ function checkNames(source: RunbookSource, rb: Runbook, out: Diagnostic[]): Set<
       if (prev !== undefined) {
         const at = source.locate([...base, prev, 'name']);
         out.push(
-          source.diagnostic('name/duplicate', [...base, i, 'name'], `a step named "${s.name}" is already defined at line ${at.line}`, 'rename one of the two steps'),
+          source.diagnostic(
+            'name/duplicate',
+            [...base, i, 'name'],
+            `a step named "${s.name}" is already defined at line ${at.line}`,
+            'rename one of the two steps',
+          ),
         );
       } else seen.set(s.name, i);
     });
@@ -101,7 +113,14 @@ function checkReferences(source: RunbookSource, rb: Runbook, names: Set<string>,
     list<unknown>(deps).forEach((name, i) => {
       if (typeof name !== 'string') return;
       if (name === self) {
-        out.push(source.diagnostic('graph/cycle', [...base, i], `"${self}" depends on itself`, 'remove it from its own `dependsOn`'));
+        out.push(
+          source.diagnostic(
+            'graph/cycle',
+            [...base, i],
+            `"${self}" depends on itself`,
+            'remove it from its own `dependsOn`',
+          ),
+        );
       } else if (!names.has(name)) {
         const guess = didYouMean(name, names);
         out.push(
@@ -123,7 +142,12 @@ function checkReferences(source: RunbookSource, rb: Runbook, names: Set<string>,
     if (typeof f?.workload === 'string' && !workloads.has(f.workload)) {
       const guess = didYouMean(f.workload, workloads);
       out.push(
-        source.diagnostic('ref/unknown', ['simulation', 'faults', i, 'workload'], `fault targets workload "${f.workload}", which does not exist`, guess ? `did you mean "${guess}"?` : undefined),
+        source.diagnostic(
+          'ref/unknown',
+          ['simulation', 'faults', i, 'workload'],
+          `fault targets workload "${f.workload}", which does not exist`,
+          guess ? `did you mean "${guess}"?` : undefined,
+        ),
       );
     }
   });
@@ -138,30 +162,44 @@ function checkCycles(source: RunbookSource, ordering: Ordering, out: Diagnostic[
     deps.set(e.from, list);
   }
   const cycles = findCycles(ordering.units, (u) => (deps.get(u) ?? []).map((d) => d.to));
-  for (const cycle of cycles) {
+  const shortestAt = new Map<string, Diagnostic>();
+  for (const cycle of cycles.sort((a, b) => a.length - b.length)) {
     // Point at the user-written edge of the cycle: a dependsOn entry if there is one, else a priority.
     const hops = cycle.slice(0, -1).map((from, i) => deps.get(from)!.find((d) => d.to === cycle[i + 1])!);
-    const hop = hops.find((h) => h.origin.includes('dependsOn')) ?? hops.find((h) => h.origin.includes('priority')) ?? hops[0]!;
-    const pretty = cycle
+    const hop =
+      hops.find((h) => h.origin.includes('dependsOn')) ?? hops.find((h) => h.origin.includes('priority')) ?? hops[0]!;
+    // Read the cycle from the user-written edge: "db-1 → app-2 → ... → db-1".
+    const start = hops.indexOf(hop);
+    const rotated = [...cycle.slice(start, -1), ...cycle.slice(0, start), cycle[start]!];
+    const pretty = rotated
       .map(describeUnit)
-      .filter((name, i, all) => i === 0 || name !== all[i - 1]?.replace(' (start)', ''))
+      .filter((name, i, all) => i === 0 || name !== all[i - 1])
       .join(' → ');
-    out.push(
-      source.diagnostic(
-        'graph/cycle',
-        hop.origin,
-        `dependency cycle: ${pretty}`,
-        'each arrow reads "waits for"; remove one `dependsOn` in the cycle (a workload cannot wait for one of a later priority)',
-      ),
+    const d = source.diagnostic(
+      'graph/cycle',
+      hop.origin,
+      `dependency cycle: ${pretty}`,
+      'each arrow reads "waits for"; remove one `dependsOn` in the cycle (a workload cannot wait for one of a later priority)',
     );
+    // Several cycles through one `dependsOn` entry: the shortest explains it best.
+    const at = `${d.line}:${d.column}`;
+    if (!shortestAt.has(at)) shortestAt.set(at, d);
   }
+  out.push(...shortestAt.values());
 }
 
 function checkObjectives(source: RunbookSource, rb: Runbook, out: Diagnostic[]): void {
   const plan = objectivesMs(rb.objectives);
   for (const key of ['rpo', 'rto'] as const) {
     if (plan[key] === 0) {
-      out.push(source.diagnostic('objective/invalid', ['objectives', key], `the ${key.toUpperCase()} objective is zero`, 'state the objective the business agreed, e.g. `rpo: 15m`, `rto: 4h`'));
+      out.push(
+        source.diagnostic(
+          'objective/invalid',
+          ['objectives', key],
+          `the ${key.toUpperCase()} objective is zero`,
+          'state the objective the business agreed, e.g. `rpo: 15m`, `rto: 4h`',
+        ),
+      );
     }
   }
   forEachWorkload(rb, (w, path) => {
@@ -218,8 +256,21 @@ function checkOneAction(
   return given;
 }
 
-function checkCustomStep(source: RunbookSource, step: CustomStep, path: PathSegment[], rb: Runbook, out: Diagnostic[]): void {
-  const given = checkOneAction(source, step as unknown as Record<string, unknown>, path, CUSTOM_ACTIONS, 'custom step', out);
+function checkCustomStep(
+  source: RunbookSource,
+  step: CustomStep,
+  path: PathSegment[],
+  rb: Runbook,
+  out: Diagnostic[],
+): void {
+  const given = checkOneAction(
+    source,
+    step as unknown as Record<string, unknown>,
+    path,
+    CUSTOM_ACTIONS,
+    'custom step',
+    out,
+  );
   const ap = step.approval;
   if (isRecord(ap)) {
     const approvers = list<string>(ap.approvers);
@@ -236,7 +287,9 @@ function checkCustomStep(source: RunbookSource, step: CustomStep, path: PathSegm
     }
   }
   const onFailure = step.onFailure ?? rb.defaults?.onFailure ?? 'abort';
-  const changes = given.includes('command') || (given.includes('http') && !['GET', 'HEAD'].includes(String(step.http?.method ?? 'GET')));
+  const changes =
+    given.includes('command') ||
+    (given.includes('http') && !['GET', 'HEAD'].includes(String(step.http?.method ?? 'GET')));
   if (changes && onFailure === 'abort' && step.compensation === undefined) {
     out.push(
       source.diagnostic(
@@ -272,16 +325,35 @@ function checkInlineSecrets(source: RunbookSource, values: unknown, path: PathSe
   }
 }
 
-function checkProviderSettings(source: RunbookSource, rb: Runbook, w: Workload, path: PathSegment[], out: Diagnostic[]): void {
+function checkProviderSettings(
+  source: RunbookSource,
+  rb: Runbook,
+  w: Workload,
+  path: PathSegment[],
+  out: Diagnostic[],
+): void {
   const used = new Set([rb.sites?.protected?.provider, rb.sites?.recovery?.provider]);
   for (const p of PROVIDERS) {
     if (p in w && !used.has(p)) {
       out.push(
-        source.diagnostic('provider/settings', [...path, p], `workload "${w.name}" has ${p} settings, but neither site uses the ${p} provider`, 'remove the block, or fix the site\'s `provider`', { key: true, severity: 'warning' }),
+        source.diagnostic(
+          'provider/settings',
+          [...path, p],
+          `workload "${w.name}" has ${p} settings, but neither site uses the ${p} provider`,
+          "remove the block, or fix the site's `provider`",
+          { key: true, severity: 'warning' },
+        ),
       );
     }
   }
   if (used.has('vsphere') && !isRecord(w.vsphere)) {
-    out.push(source.diagnostic('provider/settings', path, `workload "${w.name}" runs on a vsphere site but has no \`vsphere:\` block`, 'add `vsphere: { vm: <name or inventory path> }`'));
+    out.push(
+      source.diagnostic(
+        'provider/settings',
+        path,
+        `workload "${w.name}" runs on a vsphere site but has no \`vsphere:\` block`,
+        'add `vsphere: { vm: <name or inventory path> }`',
+      ),
+    );
   }
 }

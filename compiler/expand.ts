@@ -34,7 +34,17 @@ import {
   TABLETOP_OF,
 } from './modes';
 import type { ActionTemplate, Phase } from './modes';
-import type { ActionName, CustomStep, Defaults, Group, RetrySpec, Runbook, Site, StepPolicy, Workload } from './runbook';
+import type {
+  ActionName,
+  CustomStep,
+  Defaults,
+  Group,
+  RetrySpec,
+  Runbook,
+  Site,
+  StepPolicy,
+  Workload,
+} from './runbook';
 import type { PathSegment, RunbookSource } from './source';
 
 export interface Expansion {
@@ -59,7 +69,12 @@ interface UnitSteps {
   stop?: string;
 }
 
-export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, mode: Mode): { expansion?: Expansion; diagnostics: Diagnostic[] } {
+export function expand(
+  source: RunbookSource,
+  rb: Runbook,
+  ordering: Ordering,
+  mode: Mode,
+): { expansion?: Expansion; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const chainMode = mode === 'tabletop' ? TABLETOP_OF : mode;
   const swap = mode === 'failback';
@@ -67,7 +82,8 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
   const toSite = swap ? rb.sites.protected : rb.sites.recovery;
   const maxParallel = rb.maxParallel ?? 100;
   const sites: Record<string, PlanSite> = {};
-  for (const role of ['protected', 'recovery'] as const) sites[rb.sites[role].name] = planSite(rb.sites[role], role, maxParallel);
+  for (const role of ['protected', 'recovery'] as const)
+    sites[rb.sites[role].name] = planSite(rb.sites[role], role, maxParallel);
   const siteOf = (role: 'source' | 'target'): Site => (role === 'source' ? fromSite : toSite);
   const customRoleSite = (s: CustomStep): Site => (s.site === 'protected' ? fromSite : toSite);
 
@@ -127,7 +143,6 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
     unitSteps.set(unit, single(id));
   }
 
-  const groupByName = new Map(rb.groups.map((g) => [g.name, g]));
   rb.groups.forEach((g, gi) => {
     unitSteps.set(`gs:${g.name}`, single(barrier(`${g.name}/start`, ['groups', gi]).id));
     unitSteps.set(`gd:${g.name}`, single(barrier(`${g.name}/done`, ['groups', gi]).id));
@@ -171,7 +186,11 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
       if (!/^(gs|gd|p):/.test(u)) return undefined;
       if (!reverse.has(u)) {
         const name = u.slice(u.indexOf(':') + 1);
-        const id = u.startsWith('p:') ? `priority-${name}/stop-begin` : u.startsWith('gs:') ? `${name}/stopped` : `${name}/stop-begin`;
+        const id = u.startsWith('p:')
+          ? `priority-${name}/stop-begin`
+          : u.startsWith('gs:')
+            ? `${name}/stopped`
+            : `${name}/stop-begin`;
         reverse.set(u, barrier(id, []).id);
       }
       return reverse.get(u);
@@ -185,7 +204,8 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
   }
 
   // The isolated test network exists before any test copy is restored into it, and goes last in cleanup.
-  const testNetKind = chainMode === 'test' ? 'createTestNetwork' : chainMode === 'cleanup' ? 'removeTestNetwork' : undefined;
+  const testNetKind =
+    chainMode === 'test' ? 'createTestNetwork' : chainMode === 'cleanup' ? 'removeTestNetwork' : undefined;
   if (testNetKind && supports(toSite.provider, testNetKind)) {
     const net = add({
       ...builtinPolicy('testNetwork', [rb.defaults]),
@@ -210,10 +230,19 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
   const ordered = topologicalOrder(pruned);
   if (!ordered) {
     const deps = new Map(pruned.map((s) => [s.id, s.dependsOn]));
-    for (const cycle of findCycles(pruned.map((s) => s.id), (id) => deps.get(id) ?? [], 1)) {
+    for (const cycle of findCycles(
+      pruned.map((s) => s.id),
+      (id) => deps.get(id) ?? [],
+      1,
+    )) {
       const first = byId.get(cycle[0]!)!;
       diagnostics.push({
-        ...source.diagnostic('graph/cycle', [], `in ${mode} mode the steps form a cycle: ${cycle.join(' → ')}`, 'a custom step anchored inside a workload waits for something that waits for that workload: change its `at` or `dependsOn`'),
+        ...source.diagnostic(
+          'graph/cycle',
+          [],
+          `in ${mode} mode the steps form a cycle: ${cycle.join(' → ')}`,
+          'a custom step anchored inside a workload waits for something that waits for that workload: change its `at` or `dependsOn`',
+        ),
         line: first.source.line,
         column: first.source.column,
       });
@@ -251,7 +280,9 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
       chain.push({ id: step.id, phase: t.phase, action: t.action });
     }
     // Workload custom steps, at their anchors, in the order written.
-    const custom = (w.steps ?? []).map((s, i) => ({ s, path: [...wPath, 'steps', i] as PathSegment[] })).filter(({ s }) => runsIn(s));
+    const custom = (w.steps ?? [])
+      .map((s, i) => ({ s, path: [...wPath, 'steps', i] as PathSegment[] }))
+      .filter(({ s }) => runsIn(s));
     for (const { s, path } of custom) {
       const at = s.at ?? 'before';
       const [side, action] = at.split(/-(.*)/s) as ['before' | 'after', string | undefined];
@@ -260,17 +291,40 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
         index = side === 'before' ? chain.findIndex((c) => c.action !== undefined) : chain.length;
         if (index < 0) index = 0;
       } else {
-        const anchor = side === 'before' ? chain.findIndex((c) => c.action === action) : findLastIndex(chain, (c) => c.action === action);
+        const anchor =
+          side === 'before'
+            ? chain.findIndex((c) => c.action === action)
+            : findLastIndex(chain, (c) => c.action === action);
         if (anchor < 0) {
           diagnostics.push(
-            source.diagnostic('step/anchor', [...path, 'at'], `step "${s.name}" runs ${at}, but workload ${w.name} has no ${action} action in ${mode} mode`, `anchor it to an action of this mode (${chain.filter((c) => c.action).map((c) => c.action).join(', ') || 'none'}), or limit its \`modes\``),
+            source.diagnostic(
+              'step/anchor',
+              [...path, 'at'],
+              `step "${s.name}" runs ${at}, but workload ${w.name} has no ${action} action in ${mode} mode`,
+              `anchor it to an action of this mode (${
+                chain
+                  .filter((c) => c.action)
+                  .map((c) => c.action)
+                  .join(', ') || 'none'
+              }), or limit its \`modes\``,
+            ),
           );
           continue;
         }
         index = side === 'before' ? anchor : anchor + 1;
       }
       const neighbour = chain[side === 'before' ? index : index - 1];
-      const step = add(customStep(`${w.name}/${s.name}`, s, path, [rb.defaults, g.defaults, w.defaults], customRoleSite(s).name, g.name, w.name));
+      const step = add(
+        customStep(
+          `${w.name}/${s.name}`,
+          s,
+          path,
+          [rb.defaults, g.defaults, w.defaults],
+          customRoleSite(s).name,
+          g.name,
+          w.name,
+        ),
+      );
       chain.splice(index, 0, { id: step.id, phase: neighbour?.phase ?? 'prepare' });
       for (const name of s.dependsOn ?? []) lateDeps.push([step.id, name]);
     }
@@ -323,7 +377,8 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
         break;
       case 'restore':
         params.network = chainMode === 'test' ? testNetwork : 'production';
-        params.recoveryPoint = chainMode === 'test' ? 'snapshot' : chainMode === 'disaster-recovery' ? 'latest' : 'final-sync';
+        params.recoveryPoint =
+          chainMode === 'test' ? 'snapshot' : chainMode === 'disaster-recovery' ? 'latest' : 'final-sync';
         break;
       case 'customizeNetwork':
         params.network = w.network ?? {};
@@ -346,10 +401,22 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
     return params as JsonObject;
   }
 
-  function customStep(id: string, s: CustomStep, path: PathSegment[], levels: (Defaults | undefined)[], site: string, group?: string, workload?: string): PlanStep {
+  function customStep(
+    id: string,
+    s: CustomStep,
+    path: PathSegment[],
+    levels: (Defaults | undefined)[],
+    site: string,
+    group?: string,
+    workload?: string,
+  ): PlanStep {
     const kind = (['command', 'http', 'prompt', 'approval', 'wait'] as const).find((k) => s[k] !== undefined)!;
     const policy = resolvePolicy([...levels, s]);
-    const params = { name: s.name, ...(s.description ? { description: s.description } : {}), ...(s[kind] as object) } as Record<string, unknown>;
+    const params = {
+      name: s.name,
+      ...(s.description ? { description: s.description } : {}),
+      ...(s[kind] as object),
+    } as Record<string, unknown>;
     let estimateMs = ms(s.estimate) ?? DEFAULT_CUSTOM_ESTIMATES[kind] ?? 0;
     if (kind === 'wait') estimateMs = ms(s.wait!.duration) ?? 0;
     if (kind === 'approval') {
@@ -364,14 +431,28 @@ export function expand(source: RunbookSource, rb: Runbook, ordering: Ordering, m
     }
     if (kind === 'wait') params.durationMs = ms(s.wait!.duration) ?? 0;
     if (mode === 'cleanup' && policy.onFailure === 'abort') policy.onFailure = 'continue';
-    const step: PlanStep = { id, kind, site, dependsOn: [], params: params as JsonObject, ...policy, estimateMs, source: source.locate(path) };
+    const step: PlanStep = {
+      id,
+      kind,
+      site,
+      dependsOn: [],
+      params: params as JsonObject,
+      ...policy,
+      estimateMs,
+      source: source.locate(path),
+    };
     if (group) step.group = group;
     if (workload) step.workload = workload;
     const comp = s.compensation;
     if (comp && comp !== 'none' && mode !== 'tabletop') {
       const ck = comp.command ? 'command' : 'http';
       const cp = resolvePolicy([...levels, { timeout: comp.timeout, retry: comp.retry } as StepPolicy]);
-      step.compensation = { kind: ck, params: { name: `undo ${s.name}`, ...(comp[ck] as object) } as JsonObject, timeoutMs: cp.timeoutMs, retry: cp.retry };
+      step.compensation = {
+        kind: ck,
+        params: { name: `undo ${s.name}`, ...(comp[ck] as object) } as JsonObject,
+        timeoutMs: cp.timeoutMs,
+        retry: cp.retry,
+      };
     }
     return step;
   }
@@ -386,7 +467,11 @@ function compensationOf(step: PlanStep, kind: StepKind): Compensation {
   return { kind, params: step.params, timeoutMs: step.timeoutMs, retry: step.retry };
 }
 
-function resolvePolicy(levels: (StepPolicy | Defaults | undefined)[]): { timeoutMs: number; retry: RetryPolicy; onFailure: OnFailure } {
+function resolvePolicy(levels: (StepPolicy | Defaults | undefined)[]): {
+  timeoutMs: number;
+  retry: RetryPolicy;
+  onFailure: OnFailure;
+} {
   let timeoutMs = DEFAULT_TIMEOUT_MS;
   let onFailure: OnFailure = 'abort';
   const retry: RetryPolicy = { ...DEFAULT_RETRY, nonRetryableErrorTypes: [] };
@@ -474,7 +559,8 @@ function simulation(rb: Runbook): Simulation {
 /** Tabletop: every step is confirmed by a person; nothing is touched, so nothing is undone or retried. */
 function toTabletop(step: PlanStep): PlanStep {
   if (step.kind === 'barrier') return step;
-  const { compensation: _none, ...rest } = step;
+  const rest = { ...step };
+  delete rest.compensation;
   return {
     ...rest,
     kind: 'confirm',

@@ -4,7 +4,11 @@
  * Cycles in a directed graph given as `node → nodes it depends on`. Each cycle is returned once, as a
  * path that starts and ends at the same node, in dependency order (`a` depends on `b` → `[a, b, ..., a]`).
  */
-export function findCycles(nodes: readonly string[], deps: (node: string) => readonly string[], limit = 10): string[][] {
+export function findCycles(
+  nodes: readonly string[],
+  deps: (node: string) => readonly string[],
+  limit = 10,
+): string[][] {
   const WHITE = 0;
   const GRAY = 1;
   const BLACK = 2;
@@ -48,7 +52,9 @@ export function findCycles(nodes: readonly string[], deps: (node: string) => rea
  * Kahn's algorithm, stable: among steps that are ready at the same time, the one listed first comes
  * first, so the same input always gives the same order. Returns undefined when there is a cycle.
  */
-export function topologicalOrder<T extends { id: string; dependsOn: readonly string[] }>(items: readonly T[]): T[] | undefined {
+export function topologicalOrder<T extends { id: string; dependsOn: readonly string[] }>(
+  items: readonly T[],
+): T[] | undefined {
   const index = new Map(items.map((item, i) => [item.id, i]));
   const indegree = items.map((item) => item.dependsOn.length);
   const dependents: number[][] = items.map(() => []);
@@ -107,7 +113,7 @@ class MinHeap {
   push(v: number): void {
     const a = this.a;
     a.push(v);
-    for (let i = a.length - 1; i > 0; ) {
+    for (let i = a.length - 1; i > 0;) {
       const p = (i - 1) >> 1;
       if (a[p]! <= a[i]!) break;
       [a[p], a[i]] = [a[i]!, a[p]!];
@@ -120,7 +126,7 @@ class MinHeap {
     const last = a.pop()!;
     if (a.length > 0) {
       a[0] = last;
-      for (let i = 0; ; ) {
+      for (let i = 0; ;) {
         const l = 2 * i + 1;
         const r = l + 1;
         let m = i;

@@ -55,7 +55,8 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     // Validation: try every mode, so a mode a provider cannot run is known before anyone needs it.
     for (const mode of MODES) {
       const { expansion, diagnostics: modeDiagnostics } = expand(source, rb, ordering, mode);
-      for (const d of modeDiagnostics) diagnostics.push({ ...d, severity: 'warning', message: `${d.message} (${mode} mode)` });
+      for (const d of modeDiagnostics)
+        diagnostics.push({ ...d, severity: 'warning', message: `${d.message} (${mode} mode)` });
       if (mode === 'disaster-recovery' && expansion) rtoWarning(expansion.criticalPath, mode);
     }
     return { diagnostics: sortDiagnostics(diagnostics) };
@@ -92,7 +93,9 @@ export function compile(text: string, options: CompileOptions): CompileResult {
         'plan/rto-estimate',
         ['objectives', 'rto'],
         `in ${mode} mode the critical path is estimated at ${formatDuration(cp.estimateMs)}, over the RTO of ${formatDuration(cp.rtoMs)}`,
-        'shorten the critical path (`drover plan --mode ' + mode + '` shows it): fewer dependencies, faster steps, or a realistic RTO',
+        'shorten the critical path (`drover plan --mode ' +
+          mode +
+          '` shows it): fewer dependencies, faster steps, or a realistic RTO',
         { severity: 'warning' },
       ),
     );

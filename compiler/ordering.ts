@@ -164,7 +164,7 @@ export function describeUnit(unit: UnitId): string {
     case 'w':
       return name;
     case 'gs':
-      return `group ${name} (start)`;
+      return `group ${name}`;
     case 'gd':
       return `group ${name}`;
     case 'p':

@@ -42,26 +42,28 @@ function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
         'schema/unknown-key',
         [...path, key],
         `unknown key "${key}" in ${at}`,
-        guess
-          ? `did you mean "${guess}"?`
-          : allowed.length
-            ? `allowed keys here: ${allowed.join(', ')}`
-            : 'remove it',
+        guess ? `did you mean "${guess}"?` : allowed.length ? `allowed keys here: ${allowed.join(', ')}` : 'remove it',
         { key: true },
       );
     }
     case 'required': {
       const key = String(e.params.missingProperty);
-      return source.diagnostic('schema/required', path, `${at} is missing the required key "${key}"`, `add \`${key}:\``, {
-        key: true,
-      });
+      return source.diagnostic(
+        'schema/required',
+        path,
+        `${at} is missing the required key "${key}"`,
+        `add \`${key}:\``,
+        {
+          key: true,
+        },
+      );
     }
     case 'type':
       return source.diagnostic(
         'schema/type',
         path,
         `${at} must be ${article(String(e.params.type))}, not ${typeName(e.data)}`,
-        e.params.type === 'string' ? 'quote the value if YAML reads it as a number or boolean' : undefined,
+        e.params.type === 'string' ? 'quote the value if YAML reads it as a number or boolean' : explain(e),
       );
     case 'enum':
     case 'const': {
@@ -102,8 +104,17 @@ function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
       return source.diagnostic('schema/invalid', path, `${at} is ${JSON.stringify(e.data)}: it ${e.message}`);
     }
     default:
-      return source.diagnostic('schema/invalid', path, `${at} ${e.message ?? 'is invalid'}`);
+      return source.diagnostic('schema/invalid', path, `${at} ${e.message ?? 'is invalid'}`, explain(e));
   }
+}
+
+/** The schema's own description of the key (what editors show), else a pointer to the schema. */
+function explain(e: ErrorObject): string {
+  const description = (e.parentSchema as { description?: string } | undefined)?.description;
+  return (
+    description ??
+    'see schemas/runbook.schema.json; an editor with the yaml-language-server comment shows what fits here'
+  );
 }
 
 /** `groups[0].workloads[2].dependsOn` → words a person reads. */

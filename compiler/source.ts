@@ -22,20 +22,38 @@ export class RunbookSource {
 
   /** YAML syntax errors, as diagnostics. */
   syntaxDiagnostics(): Diagnostic[] {
-    return this.doc.errors.map((e) => {
-      const { line, col } = this.lines.linePos(e.pos[0]);
+    const lines = this.text.split(/\r?\n/);
+    const seenLines = new Set<number>();
+    const out: Diagnostic[] = [];
+    for (const e of this.doc.errors) {
+      let { line, col } = this.lines.linePos(e.pos[0]);
+      let hint = syntaxHint(e.code);
+      const indentOf = (n: number) => (lines[n - 1] ?? '').length - (lines[n - 1] ?? '').trimStart().length;
+      // YAML reports an over-indented line at the value above it ("rpo: 15m" swallowing "   rto: 1h");
+      // the fix belongs on the over-indented line, so point there.
+      const next = lines.findIndex((l, i) => i >= line && l.trim() !== '' && !l.trim().startsWith('#')) + 1;
+      if (next > 0 && /^\s*(- )?[\w-]+:\s*\S/.test(lines[line - 1] ?? '') && indentOf(next) > indentOf(line)) {
+        hint = `line ${next} is indented more than line ${line}, so YAML reads it as part of the value above: line it up with the keys around it`;
+        line = next;
+        col = 0;
+      }
+      // Some indentation errors are reported at the line start; point at the text that is misplaced.
+      if (col <= indentOf(line)) col = indentOf(line) + 1;
+      if (seenLines.has(line)) continue;
+      seenLines.add(line);
       const first = e.message.split('\n')[0] ?? e.message;
-      return {
-        code: 'yaml/syntax' as const,
-        severity: 'error' as const,
+      out.push({
+        code: 'yaml/syntax',
+        severity: 'error',
         file: this.file,
         line,
         column: col,
         path: '',
         message: first.replace(/ at line \d+, column \d+.*$/, ''),
-        hint: syntaxHint(e.code),
-      };
-    });
+        hint,
+      });
+    }
+    return out;
   }
 
   /** Line and column (1-based) of the node at `path`; of its key with `key: true`. Falls back to the nearest parent. */

@@ -1,0 +1,130 @@
+/**
+ * The `drover` command run as a user runs it: a child process of the built bin, its exit status and
+ * what it prints. `npm test` builds first (pretest).
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+
+function drover(...args: string[]) {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
+}
+
+const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+
+describe('drover validate', () => {
+  test('the example folder is valid: exit 0', () => {
+    const r = drover('validate', 'runbooks/');
+    expect(r.stdout).toContain('3 runbooks valid');
+    expect(r.status).toBe(0);
+  });
+
+  test('a broken runbook: every problem with file:line:col and a caret, exit 1, no stack trace', () => {
+    const r = drover('validate', 'test/fixtures/broken.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('test/fixtures/broken.yaml:31:14: error[yaml/syntax]');
+    expect(r.stderr).toContain('test/fixtures/broken.yaml:21:9: error[schema/unknown-key]: unknown key "powrOn"');
+    expect(r.stderr).toContain('test/fixtures/broken.yaml:26:27: error[ref/unknown]');
+    expect(r.stderr).toContain(
+      'test/fixtures/broken.yaml:18:21: error[graph/cycle]: dependency cycle: db-1 → web-1 → db-1',
+    );
+    expect(r.stderr).toMatch(/\n\s+\| +\^/); // the caret line
+    expect(r.stderr).not.toContain('\u001b['); // NO_COLOR
+    noStackTrace(r.all);
+  });
+
+  test('--format json lists the diagnostics for tools', () => {
+    const r = drover('validate', 'test/fixtures/broken.yaml', '--format', 'json');
+    expect(r.status).toBe(1);
+    const [result] = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { code: string; line: number }[] }[];
+    expect(result!.valid).toBe(false);
+    expect(result!.diagnostics.map((d) => d.code)).toEqual(
+      expect.arrayContaining(['yaml/syntax', 'schema/unknown-key', 'ref/unknown', 'graph/cycle']),
+    );
+  });
+
+  test('a missing file is reported, not thrown', () => {
+    const r = drover('validate', 'runbooks/nope.yaml');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('runbooks/nope.yaml: no such file or folder');
+    noStackTrace(r.all);
+  });
+
+  test('a folder is searched recursively', () => {
+    const r = drover('validate', 'test/fixtures');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toContain('✗ test/fixtures/broken.yaml');
+  });
+
+  test('an unreadable runbook is a diagnostic (file/unreadable)', () => {
+    const r = drover('plan', 'runbooks/nope.yaml', '--mode', 'test');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('runbooks/nope.yaml: error[file/unreadable]: cannot read the runbook: no such file');
+    noStackTrace(r.all);
+  });
+});
+
+describe('drover plan', () => {
+  test('json: a plan that honours priorities and dependsOn, with a critical-path estimate', () => {
+    const r = drover('plan', 'runbooks/webshop.yaml', '--mode', 'planned-migration', '--format', 'json');
+    expect(r.status).toBe(0);
+    const plan = JSON.parse(r.stdout);
+    expect(plan.mode).toBe('planned-migration');
+    expect(plan.criticalPath.estimateMs).toBeGreaterThan(0);
+    expect(plan.source.gitCommit === undefined || /^[0-9a-f]{40}/.test(plan.source.gitCommit)).toBe(true);
+    const payments = plan.steps.find((s: { id: string }) => s.id === 'payments/powerOn');
+    expect(payments.dependsOn).toContain('orders-db/validate');
+  });
+
+  test('text shows the tree and the critical path against the RTO', () => {
+    const r = drover('plan', 'runbooks/webshop.yaml', '--mode', 'test');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('database (priority 1)');
+    expect(r.stdout).toMatch(/critical path: \S+ estimated, within the RTO of 1h/);
+  });
+
+  test.each(['mermaid', 'dot'])('%s output', (format) => {
+    const r = drover('plan', 'runbooks/orders-db.yaml', '--mode', 'disaster-recovery', '--format', format);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(format === 'dot' ? 'digraph' : 'flowchart TD');
+  });
+
+  test('a broken runbook prints its diagnostics and no plan', () => {
+    const r = drover('plan', 'test/fixtures/broken.yaml', '--mode', 'test');
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('error[graph/cycle]');
+  });
+});
+
+describe('usage', () => {
+  test('unknown mode, missing arguments and unknown options exit 2 with the usage line', () => {
+    for (const args of [
+      ['plan', 'runbooks/webshop.yaml', '--mode', 'party'],
+      ['plan', 'runbooks/webshop.yaml'],
+      ['validate'],
+      ['validate', '--frobnicate', 'x'],
+      ['dance'],
+    ]) {
+      const r = drover(...args);
+      expect(r.status).toBe(2);
+      noStackTrace(r.all);
+    }
+    expect(drover('plan', 'runbooks/webshop.yaml', '--mode', 'party').stderr).toContain('unknown mode "party"');
+  });
+
+  test('--help everywhere', () => {
+    for (const args of [['--help'], ['validate', '--help'], ['plan', '--help']]) {
+      const r = drover(...args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(/drover/);
+    }
+  });
+});

@@ -1,0 +1,203 @@
+/**
+ * One case per diagnostic code: a runbook snippet in, the code and its line/column out.
+ * `cases` is typed as a complete record, so a new code cannot be added without a test.
+ */
+import { compileText, BASE } from '../helpers';
+import type { DiagnosticCode, Mode } from '../../compiler';
+
+interface Case {
+  text: string;
+  mode?: Mode;
+  line: number;
+  column: number;
+  severity?: 'error' | 'warning';
+  /** A fragment the message must contain. */
+  message: string;
+}
+
+const workload = (extra: string) => BASE.replace('      - name: app-1\n', `      - name: app-1\n${extra}`);
+
+const cases: Record<DiagnosticCode, Case | 'cli'> = {
+  'file/unreadable': 'cli', // reading files is the CLI's job: test/cli/cli.test.ts
+  'yaml/syntax': { text: BASE.replace('  rto: 1h', '   rto: 1h'), line: 7, column: 4, message: 'mappings' },
+  'schema/unknown-key': {
+    text: BASE.replace('    priority: 2', '    priorty: 2'),
+    line: 17,
+    column: 5,
+    message: 'unknown key "priorty"',
+  },
+  'schema/required': {
+    text: BASE.replace('  rpo: 15m\n', ''),
+    line: 5,
+    column: 1,
+    message: 'missing the required key "rpo"',
+  },
+  'schema/type': {
+    text: BASE.replace('    priority: 2', '    priority: high'),
+    line: 17,
+    column: 15,
+    message: 'must be an integer',
+  },
+  'schema/enum': {
+    text: BASE.replace('provider: simulator }\ngroups', 'provider: simulater }\ngroups'),
+    line: 10,
+    column: 37,
+    message: 'not one of',
+  },
+  'schema/invalid': {
+    text: BASE.replace('    priority: 2', '    priority: 9'),
+    line: 17,
+    column: 15,
+    message: 'must be <= 5',
+  },
+  'duration/invalid': { text: BASE.replace('rto: 1h', 'rto: 1 hour'), line: 7, column: 8, message: 'not a duration' },
+  'secret/inline': {
+    text: workload(
+      `        steps:\n          - name: hook\n            http:\n              url: https://x.example\n              headers: { Authorization: "Bearer abc" }\n`,
+    ),
+    line: 24,
+    column: 41,
+    message: 'credential',
+  },
+  'name/duplicate': {
+    text: BASE.replace('      - name: app-1', '      - name: db-1'),
+    line: 19,
+    column: 15,
+    message: 'already used at line 15',
+  },
+  'ref/unknown': {
+    text: BASE.replace('dependsOn: [db-1]', 'dependsOn: [db-01]'),
+    line: 20,
+    column: 21,
+    message: 'no workload or group has that name',
+  },
+  'graph/cycle': {
+    text: BASE.replace('      - name: db-1\n', '      - name: db-1\n        dependsOn: [app-1]\n'),
+    line: 16,
+    column: 21,
+    message: 'db-1 → app-1 → db-1',
+  },
+  'objective/invalid': {
+    text: workload('        objectives: { rpo: 1h, rto: 30m }\n'),
+    line: 20,
+    column: 28,
+    message: 'looser than',
+  },
+  'step/action': {
+    text: workload(
+      '        steps:\n          - name: hook\n            wait: { duration: 1m }\n            prompt: { message: hi }\n',
+    ),
+    line: 22,
+    column: 13,
+    message: 'gives 2 actions',
+  },
+  'step/anchor': {
+    text: workload(
+      '        powerOn: false\n        steps:\n          - name: hook\n            at: after-powerOn\n            wait: { duration: 1m }\n',
+    ),
+    mode: 'test',
+    line: 23,
+    column: 17,
+    message: 'no powerOn action',
+  },
+  'approval/quorum': {
+    text: BASE + 'steps:\n  - name: gate\n    approval: { approvers: [alice], required: 2 }\n',
+    line: 23,
+    column: 47,
+    message: 'requires 2 approvers but names only 1',
+  },
+  'compensation/missing': {
+    text: BASE + 'steps:\n  - name: notify\n    command: { argv: [echo, hi] }\n',
+    line: 22,
+    column: 11,
+    message: 'says nothing of how to undo',
+  },
+  'provider/unsupported': {
+    text: BASE.replace(
+      '{ name: west, provider: simulator }',
+      '{ name: west, provider: vsphere, connection: { url: "https://vc" } }',
+    )
+      .replace('      - name: db-1\n', '      - name: db-1\n        vsphere: { vm: db }\n')
+      .replace('        dependsOn: [db-1]\n', '        dependsOn: [db-1]\n        vsphere: { vm: app }\n'),
+    mode: 'reprotect',
+    line: 15,
+    column: 9,
+    message: 'cannot do it',
+  },
+  'provider/settings': {
+    text: workload('        postgres: { database: x }\n'),
+    line: 20,
+    column: 9,
+    severity: 'warning',
+    message: 'neither site uses',
+  },
+  'plan/rto-estimate': {
+    text: BASE.replace('rto: 1h', 'rto: 5m'),
+    mode: 'test',
+    line: 7,
+    column: 8,
+    severity: 'warning',
+    message: 'over the RTO of 5m',
+  },
+};
+
+describe('diagnostics', () => {
+  for (const [code, c] of Object.entries(cases)) {
+    if (c === 'cli') continue;
+    test(code, () => {
+      const { diagnostics } = compileText(c.text, c.mode);
+      const found = diagnostics.filter((d) => d.code === code);
+      expect(found).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            code,
+            severity: c.severity ?? 'error',
+            line: c.line,
+            column: c.column,
+            file: 'test.yaml',
+            message: expect.stringContaining(c.message),
+          }),
+        ]),
+      );
+      expect(found[0]!.hint).toBeTruthy();
+    });
+  }
+
+  test('the base runbook is valid, so each case fails only for its own reason', () => {
+    expect(compileText(BASE).diagnostics).toEqual([]);
+  });
+
+  test('one run reports a syntax error, an unknown key, a dangling dependsOn and a cycle together', () => {
+    const text = BASE.replace('  rto: 1h', '   rto: 1h')
+      .replace('    priority: 2', '    priorty: 2')
+      .replace('dependsOn: [db-1]', 'dependsOn: [db-1, nope]')
+      .replace('      - name: db-1\n', '      - name: db-1\n        dependsOn: [app-1]\n');
+    const codes = compileText(text).diagnostics.map((d) => d.code);
+    expect(codes).toEqual(expect.arrayContaining(['yaml/syntax', 'schema/unknown-key', 'ref/unknown', 'graph/cycle']));
+  });
+
+  test('a workload cannot wait for one of a later priority: the cycle runs through the priorities', () => {
+    const text = BASE.replace('      - name: db-1\n', '      - name: db-1\n        dependsOn: [app-2]\n').replace(
+      '        dependsOn: [db-1]\n',
+      '        dependsOn: [db-1]\n      - name: app-2\n',
+    );
+    const cycle = compileText(text).diagnostics.find((d) => d.code === 'graph/cycle');
+    expect(cycle).toMatchObject({ line: 16, column: 21 });
+    expect(cycle?.message).toBe('dependency cycle: db-1 → app-2 → group app → priority 1 → group db → db-1');
+  });
+
+  test('validate downgrades what only one mode cannot do to a warning naming the mode', () => {
+    const c = cases['provider/unsupported'] as Case;
+    const { diagnostics } = compileText(c.text);
+    expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(diagnostics).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          code: 'provider/unsupported',
+          severity: 'warning',
+          message: expect.stringContaining('(reprotect mode)'),
+        }),
+      ]),
+    );
+  });
+});
