@@ -367,7 +367,10 @@ export function expand(
     const params: Record<string, unknown> = { workload: w.name, type: w.type ?? 'vm' };
     const settings = w[site.provider];
     if (settings) params.settings = settings;
+    // The copy a step acts on: test and cleanup work on the copy in the isolated test network.
     const testNetwork = toSite.testNetwork ?? 'drover-test';
+    const isolated = chainMode === 'test' || chainMode === 'cleanup';
+    params.network = t.role === 'target' && isolated ? testNetwork : 'production';
     switch (t.kind) {
       case 'syncReplication':
         params.to = toSite.name;
@@ -376,12 +379,10 @@ export function expand(
         params.quiesce = w.quiesce ?? false;
         break;
       case 'restore':
-        params.network = chainMode === 'test' ? testNetwork : 'production';
-        params.recoveryPoint =
-          chainMode === 'test' ? 'snapshot' : chainMode === 'disaster-recovery' ? 'latest' : 'final-sync';
+        params.recoveryPoint = isolated ? 'snapshot' : chainMode === 'disaster-recovery' ? 'latest' : 'final-sync';
         break;
       case 'customizeNetwork':
-        params.network = w.network ?? {};
+        params.networkMapping = w.network ?? {};
         break;
       case 'waitReady':
         params.readiness = { type: 'heartbeat', ...(w.readiness ?? {}) };
@@ -391,11 +392,6 @@ export function expand(
         break;
       case 'reverseReplication':
         params.to = fromSite.name;
-        break;
-      case 'powerOff':
-      case 'deleteCopy':
-      case 'removeSnapshot':
-        if (chainMode === 'cleanup') params.network = testNetwork;
         break;
     }
     return params as JsonObject;

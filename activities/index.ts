@@ -1,0 +1,245 @@
+/**
+ * The activities: thin. Each finds the step's provider, calls the operation named by the step's kind,
+ * heartbeats while it runs, and turns provider errors into Temporal failures (retryable or not, typed).
+ * They never decide what comes next: the workflow does.
+ */
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type winston from 'winston';
+import { compile, formatDiagnostic } from '../compiler';
+import type { Plan, ProviderName } from '../compiler';
+import { gitCommitOf } from '../cli/files';
+import { ProviderError } from '../providers/errors';
+import type { InfraKind, Provider } from '../providers/types';
+import { resolveAll, resolveSecret } from './secrets';
+import type { CompileInput, StepInput, StepOutcome } from './types';
+
+export type { CompileInput, StepInput, StepOutcome } from './types';
+
+export interface ActivityDeps {
+  providers: Partial<Record<ProviderName, Provider>>;
+  /** Runbook paths and state folders are relative to this. */
+  cwd: string;
+  logger: winston.Logger;
+  env?: NodeJS.ProcessEnv;
+}
+
+const INFRA: readonly InfraKind[] = [
+  'preCheck',
+  'syncReplication',
+  'shutdown',
+  'snapshot',
+  'restore',
+  'customizeNetwork',
+  'powerOn',
+  'waitReady',
+  'validate',
+  'powerOff',
+  'deleteCopy',
+  'removeSnapshot',
+  'reverseReplication',
+  'createTestNetwork',
+  'removeTestNetwork',
+];
+
+export function createActivities(deps: ActivityDeps) {
+  const env = deps.env ?? process.env;
+
+  /** Runs `fn` with a heartbeat every 2 s (so a dead worker is noticed fast) and logs its outcome. */
+  async function step(
+    input: StepInput,
+    fn: (signal: AbortSignal) => Promise<Omit<StepOutcome, 'attempt'>>,
+  ): Promise<StepOutcome> {
+    const ctx = Context.current();
+    const { attempt, workflowExecution } = ctx.info;
+    const log = {
+      workflowId: workflowExecution?.workflowId,
+      step: input.stepId,
+      kind: input.kind,
+      site: input.site.name,
+      attempt,
+    };
+    const beat = setInterval(() => ctx.heartbeat(), 2000);
+    deps.logger.info('step started', log);
+    try {
+      const out = await fn(ctx.cancellationSignal);
+      deps.logger.info('step succeeded', { ...log, changed: out.changed, message: out.message });
+      return { ...out, attempt };
+    } catch (e) {
+      // A cancelled activity must end as cancelled, not as a failure, so the workflow sees the cancel.
+      if (ctx.cancellationSignal.aborted) throw e;
+      const failure = toFailure(e, attempt);
+      deps.logger.warn('step failed', {
+        ...log,
+        error: failure.message,
+        type: failure.type,
+        retryable: !failure.nonRetryable,
+      });
+      throw failure;
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  const infra = Object.fromEntries(
+    INFRA.map((kind) => [
+      kind,
+      (input: StepInput): Promise<StepOutcome> =>
+        step(input, async (signal) => {
+          const provider = deps.providers[input.site.provider];
+          const operation = provider?.operations[kind];
+          if (!operation) {
+            throw ApplicationFailure.create({
+              type: 'UnknownProvider',
+              nonRetryable: true,
+              message: `this worker has no ${input.site.provider} provider that can ${kind}`,
+            });
+          }
+          const ctx = Context.current();
+          return operation(input.params, {
+            runId: input.runId,
+            site: input.site,
+            peer: input.peer,
+            attempt: ctx.info.attempt,
+            ...(input.simulation ? { simulation: input.simulation } : {}),
+            heartbeat: (d) => ctx.heartbeat(d),
+            signal,
+          });
+        }),
+    ]),
+  ) as Record<InfraKind, (input: StepInput) => Promise<StepOutcome>>;
+
+  return {
+    ...infra,
+
+    /** Reads and compiles a runbook on the worker, so the plan, its hash and git commit are in history. */
+    async compileRunbook(input: CompileInput): Promise<Plan> {
+      let text: string;
+      try {
+        text = await readFile(resolve(deps.cwd, input.runbook), 'utf8');
+      } catch {
+        throw ApplicationFailure.create({
+          type: 'InvalidRunbook',
+          nonRetryable: true,
+          message: `cannot read runbook ${input.runbook} on the worker (relative paths are from ${deps.cwd})`,
+        });
+      }
+      const commit = gitCommitOf(input.runbook, deps.cwd);
+      const result = compile(text, { file: input.runbook, mode: input.mode, ...(commit ? { gitCommit: commit } : {}) });
+      if (!result.plan) {
+        const errors = result.diagnostics.filter((d) => d.severity === 'error');
+        throw ApplicationFailure.create({
+          type: 'InvalidRunbook',
+          nonRetryable: true,
+          message: `${input.runbook} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, text, { color: false })).join('\n')}`,
+          details: [errors],
+        });
+      }
+      return result.plan;
+    },
+
+    /** A command from the runbook: argv, no shell; its exit status and output are the result. */
+    async runCommand(input: StepInput): Promise<StepOutcome> {
+      return step(input, (signal) => {
+        const p = input.params as {
+          argv: string[];
+          cwd?: string;
+          env?: Record<string, string>;
+          expectExitCode?: number;
+        };
+        const [file, ...args] = p.argv;
+        const childEnv = { ...env, ...resolveAll(p.env, env) };
+        return new Promise((resolveRun, reject) => {
+          execFile(
+            file!,
+            args,
+            { cwd: resolve(deps.cwd, p.cwd ?? '.'), env: childEnv, signal, maxBuffer: 1 << 20 },
+            (err, stdout, stderr) => {
+              const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+              const output = `${stdout}${stderr}`.slice(-4000);
+              if (code !== (p.expectExitCode ?? 0)) {
+                reject(
+                  ApplicationFailure.create({
+                    type: 'CommandFailed',
+                    message: `${p.argv.join(' ')} exited ${code}${err && code === -1 ? ` (${err.message})` : ''}: ${output.trim().slice(-500)}`,
+                  }),
+                );
+              } else resolveRun({ changed: true, message: `${p.argv[0]} exited ${code}`, output });
+            },
+          );
+        });
+      });
+    },
+
+    /** An HTTP request from the runbook (webhook, DNS or load-balancer API). */
+    async httpRequest(input: StepInput): Promise<StepOutcome> {
+      return step(input, async (signal) => {
+        const p = input.params as {
+          method?: string;
+          url: string;
+          headers?: Record<string, string>;
+          body?: unknown;
+          expectStatus?: number[];
+          expectBody?: string;
+        };
+        const headers = resolveAll(p.headers, env);
+        let body: string | undefined;
+        if (p.body !== undefined) {
+          body = typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
+          if (typeof p.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
+            headers['content-type'] = 'application/json';
+        }
+        let res: Response;
+        try {
+          res = await fetch(resolveSecret(p.url, env), {
+            method: p.method ?? 'GET',
+            headers,
+            ...(body !== undefined ? { body } : {}),
+            signal,
+          });
+        } catch (e) {
+          throw ApplicationFailure.create({
+            type: 'HttpFailed',
+            message: `${p.method ?? 'GET'} ${p.url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message}`,
+          });
+        }
+        const text = await res.text();
+        const okStatus = p.expectStatus ? p.expectStatus.includes(res.status) : res.status >= 200 && res.status < 300;
+        if (!okStatus || (p.expectBody !== undefined && !text.includes(p.expectBody))) {
+          throw ApplicationFailure.create({
+            type: 'HttpFailed',
+            message: `${p.method ?? 'GET'} ${p.url} answered ${res.status}${okStatus ? ` without "${p.expectBody}" in the body` : ''}`,
+          });
+        }
+        return {
+          changed: (p.method ?? 'GET') !== 'GET',
+          message: `${p.method ?? 'GET'} ${p.url} → ${res.status}`,
+          output: text.slice(0, 2000),
+        };
+      });
+    },
+  };
+}
+
+export type DroverActivities = ReturnType<typeof createActivities>;
+
+function toFailure(e: unknown, attempt: number): ApplicationFailure {
+  if (e instanceof ProviderError) {
+    return ApplicationFailure.create({
+      type: e.type,
+      message: e.message,
+      nonRetryable: !e.retryable,
+      details: [{ attempt }],
+    });
+  }
+  if (e instanceof ApplicationFailure) return e;
+  const err = e as Error;
+  return ApplicationFailure.create({
+    type: err.name ?? 'Error',
+    message: err.message ?? String(e),
+    details: [{ attempt }],
+  });
+}

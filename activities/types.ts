@@ -1,0 +1,38 @@
+/** What the workflow sends to a step's activity and gets back. Pure types: workflows import them. */
+import type { JsonObject, Mode, PlanSite, Simulation, StepKind } from '../compiler/plan';
+
+export interface StepInput {
+  /** The run's workflow id: injected faults count per run. */
+  runId: string;
+  stepId: string;
+  kind: StepKind;
+  params: JsonObject;
+  site: PlanSite;
+  /** The plan's other site, for replication. */
+  peer: PlanSite;
+  simulation?: Simulation;
+}
+
+export interface StepOutcome {
+  /** Which attempt succeeded (1 = first try). */
+  attempt: number;
+  changed: boolean;
+  message: string;
+  recoveryPointAt?: number;
+  /** Captured output of a command, or an HTTP response's status and the start of its body. */
+  output?: string;
+}
+
+export interface CompileInput {
+  runbook: string;
+  mode: Mode;
+}
+
+/** Error types the activities raise (`ApplicationFailure.type`); runbooks may list them as non-retryable. */
+export const ACTIVITY_ERRORS = {
+  InvalidRunbook: 'the runbook does not compile; the failure carries its diagnostics',
+  MissingSecret: 'an `env:` or `file:` secret reference cannot be resolved on the worker',
+  CommandFailed: 'a command exited with an unexpected status',
+  HttpFailed: 'an HTTP request failed or returned an unexpected status or body',
+  UnknownProvider: 'no provider of that name is registered on this worker',
+} as const;

@@ -1,0 +1,38 @@
+/**
+ * Provider errors. Each names whether a retry can help; activities turn them into Temporal
+ * ApplicationFailures with the same `type`, which runbooks can list in `nonRetryableErrors`.
+ */
+
+export type ProviderErrorType =
+  /** The site (or its API) cannot be reached; a retry may succeed once it is back. */
+  | 'SiteUnreachable'
+  /** The target has no room for the recovered copy; a person must free space, then retry the step. */
+  | 'StorageFull'
+  /** The object is not in a state the operation accepts (e.g. restore with no recovery point). */
+  | 'InvalidState'
+  /** A fault injected by the runbook's `simulation` block. */
+  | 'SimulatedFault'
+  /** A validation of the recovered workload failed. */
+  | 'ValidationFailed';
+
+const RETRYABLE: Record<ProviderErrorType, boolean> = {
+  SiteUnreachable: true,
+  StorageFull: false,
+  InvalidState: false,
+  SimulatedFault: true,
+  ValidationFailed: true,
+};
+
+/** Thrown by a provider operation that did not do what was asked. */
+export class ProviderError extends Error {
+  override readonly name = 'ProviderError';
+  readonly retryable: boolean;
+  constructor(
+    readonly type: ProviderErrorType,
+    message: string,
+    retryable?: boolean,
+  ) {
+    super(message);
+    this.retryable = retryable ?? RETRYABLE[type];
+  }
+}

@@ -1,0 +1,451 @@
+/**
+ * The simulated site: a stand-in for a datacenter that drills and tests run against. It is NOT real
+ * infrastructure: VMs, disks, snapshots, replication and networks are records in `.drover/sim/`.
+ * What is real is everything around it: Temporal, the workflow, retries, timeouts, compensation.
+ *
+ * Operations take the time the runbook's `simulation.latency` says, are idempotent (a retried power-on
+ * of a running VM changes nothing and counts nothing), and fail as `simulation.faults` say,
+ * deterministically: "fail 2 times" fails the first two attempts of each matching operation in a run.
+ */
+import { resolve } from 'node:path';
+import type { JsonObject, PlanSite, SimulatedFault } from '../../compiler/plan';
+import { ProviderError } from '../errors';
+import type { InfraKind, Operation, OperationContext, OperationResult, Provider } from '../types';
+import type { Inventory, SiteRecord, WorkloadRecord } from './model';
+import { JsonStore } from './store';
+
+export type { Inventory, WorkloadRecord } from './model';
+
+const stores = new Map<string, JsonStore>();
+
+/** The store of a site's state folder (`connection.stateDir`, default `.drover/sim`). */
+export function storeFor(site: PlanSite, cwd = process.cwd()): JsonStore {
+  const root = resolve(cwd, typeof site.connection.stateDir === 'string' ? site.connection.stateDir : '.drover/sim');
+  let store = stores.get(root);
+  if (!store) stores.set(root, (store = new JsonStore(root)));
+  return store;
+}
+
+export function createSimulator(cwd = process.cwd()): Provider {
+  const op =
+    (
+      kind: InfraKind,
+      fn: (p: JsonObject, ctx: OperationContext, store: JsonStore) => Promise<OperationResult>,
+    ): Operation =>
+    async (params, ctx) => {
+      const store = storeFor(ctx.site, cwd);
+      const workload = typeof params.workload === 'string' ? params.workload : undefined;
+      const faults = matchingFaults(ctx, kind, workload);
+      if (faults.some((f) => f.effect === 'site-down')) {
+        throw new ProviderError('SiteUnreachable', `site ${ctx.site.name} is unreachable (simulated site-down)`);
+      }
+      await pause(latencyOf(ctx, kind, workload), ctx);
+      if (faults.some((f) => f.effect === 'hang')) {
+        await pause(Number.POSITIVE_INFINITY, ctx);
+      }
+      await fireCountedFaults(store, ctx, kind, workload, faults);
+      return fn(params, ctx, store);
+    };
+
+  const operations: Record<InfraKind, Operation> = {
+    preCheck: op('preCheck', async (p, ctx, store) => {
+      const rec = await workloadRecord(store, ctx, p);
+      if (!rec.replica && !rec.instances.production) {
+        throw new ProviderError(
+          'InvalidState',
+          `${rec.workload} has neither a replica nor a running copy at ${ctx.site.name}`,
+        );
+      }
+      return {
+        changed: false,
+        message: `${rec.workload}: replica at ${ctx.site.name} is ${rec.replica ? 'present' : 'absent'}`,
+      };
+    }),
+
+    syncReplication: op('syncReplication', async (p, ctx, store) => {
+      const lagMs =
+        matchingFaults(ctx, 'syncReplication', p.workload as string).find((f) => f.effect === 'replication-lag')
+          ?.lagMs ?? 0;
+      const source = await workloadRecord(store, ctx, p);
+      if (!source.instances.production)
+        throw new ProviderError(
+          'InvalidState',
+          `${source.workload} does not run at ${ctx.site.name}, nothing to replicate`,
+        );
+      const at = Date.now() - lagMs;
+      await updateWorkload(store, ctx.peer, ctx, p, (target) => {
+        target.replica = { from: ctx.site.name, lastSyncAt: at };
+        count(target, 'syncReplication');
+      });
+      return {
+        changed: true,
+        message: `${source.workload} replicated to ${ctx.peer.name}${lagMs ? `, ${Math.round(lagMs / 1000)}s behind` : ''}`,
+        recoveryPointAt: at,
+      };
+    }),
+
+    shutdown: op('shutdown', (p, ctx, store) => setPower(store, ctx, p, 'off', 'shutdown')),
+    powerOff: op('powerOff', (p, ctx, store) => setPower(store, ctx, p, 'off', 'powerOff')),
+    powerOn: op('powerOn', (p, ctx, store) => setPower(store, ctx, p, 'on', 'powerOn')),
+
+    snapshot: op('snapshot', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const name = snapshotName(p);
+        if (rec.snapshots[name])
+          return {
+            changed: false,
+            message: `snapshot ${name} of ${rec.workload} already exists`,
+            recoveryPointAt: rec.snapshots[name]!.recoveryPointAt,
+          };
+        if (!rec.replica)
+          throw new ProviderError('InvalidState', `${rec.workload} has no replica at ${ctx.site.name} to snapshot`);
+        rec.snapshots[name] = { recoveryPointAt: rec.replica.lastSyncAt, quiesced: p.quiesce === true };
+        count(rec, 'snapshot');
+        return {
+          changed: true,
+          message: `snapshot ${name} of ${rec.workload}'s replica`,
+          recoveryPointAt: rec.replica.lastSyncAt,
+        };
+      }),
+    ),
+
+    restore: op('restore', async (p, ctx, store) => {
+      const storageFull = matchingFaults(ctx, 'restore', p.workload as string).find((f) => f.effect === 'storage-full');
+      return updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const net = networkOf(p);
+        const existing = rec.instances[net];
+        if (existing)
+          return {
+            changed: false,
+            message: `${rec.workload} already restored on ${net}`,
+            recoveryPointAt: existing.recoveryPointAt ?? Date.now(),
+          };
+        if (storageFull)
+          throw new ProviderError(
+            'StorageFull',
+            storageFull.message ??
+              `datastore at ${ctx.site.name} is full: no room for ${rec.disksGb} GB of ${rec.workload}`,
+          );
+        const point =
+          p.recoveryPoint === 'snapshot' ? rec.snapshots[snapshotName(p)]?.recoveryPointAt : rec.replica?.lastSyncAt;
+        if (point === undefined)
+          throw new ProviderError(
+            'InvalidState',
+            `${rec.workload} has no ${p.recoveryPoint === 'snapshot' ? 'snapshot' : 'replica'} at ${ctx.site.name} to restore from`,
+          );
+        rec.instances[net] = { power: 'off', ready: false, recoveryPointAt: point };
+        count(rec, 'restore');
+        return {
+          changed: true,
+          message: `${rec.workload} restored on ${net} from the recovery point of ${new Date(point).toISOString()}`,
+          recoveryPointAt: point,
+        };
+      });
+    }),
+
+    customizeNetwork: op('customizeNetwork', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const inst = instanceOf(rec, p, ctx);
+        const mapping = (p.networkMapping ?? {}) as { ip?: { address?: string } };
+        const ip = mapping.ip?.address;
+        if (inst.ip === ip) return { changed: false, message: `${rec.workload} network already customized` };
+        if (ip) inst.ip = ip;
+        count(rec, 'customizeNetwork');
+        return { changed: true, message: `${rec.workload} network customized${ip ? `, IP ${ip}` : ''}` };
+      }),
+    ),
+
+    waitReady: op('waitReady', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const inst = instanceOf(rec, p, ctx);
+        if (inst.power !== 'on')
+          throw new ProviderError(
+            'InvalidState',
+            `${rec.workload} is powered off on ${networkOf(p)}: it cannot become ready`,
+          );
+        const changed = !inst.ready;
+        inst.ready = true;
+        return { changed, message: `${rec.workload} heartbeat seen (simulated guest)` };
+      }),
+    ),
+
+    validate: op('validate', async (p, ctx, store) => {
+      const rec = await workloadRecord(store, ctx, p);
+      const inst = instanceOf(rec, p, ctx);
+      if (inst.power !== 'on' || !inst.ready)
+        throw new ProviderError('ValidationFailed', `${rec.workload} is not up on ${networkOf(p)}: validations fail`);
+      const checks = Array.isArray(p.checks) ? p.checks.length : 0;
+      return {
+        changed: false,
+        message: `${rec.workload}: ${checks} check${checks === 1 ? '' : 's'} passed against the simulated guest`,
+      };
+    }),
+
+    deleteCopy: op('deleteCopy', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const net = networkOf(p);
+        const inst = rec.instances[net];
+        if (!inst) return { changed: false, message: `${rec.workload} has no copy on ${net}` };
+        if (inst.power === 'on')
+          throw new ProviderError(
+            'InvalidState',
+            `${rec.workload} on ${net} is powered on: power it off before deleting it`,
+            true,
+          );
+        delete rec.instances[net];
+        count(rec, 'deleteCopy');
+        return { changed: true, message: `${rec.workload} copy on ${net} deleted` };
+      }),
+    ),
+
+    removeSnapshot: op('removeSnapshot', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const name = snapshotName(p);
+        if (!rec.snapshots[name]) return { changed: false, message: `${rec.workload} has no snapshot ${name}` };
+        delete rec.snapshots[name];
+        count(rec, 'removeSnapshot');
+        return { changed: true, message: `snapshot ${name} of ${rec.workload} removed` };
+      }),
+    ),
+
+    reverseReplication: op('reverseReplication', async (p, ctx, store) => {
+      const here = await workloadRecord(store, ctx, p);
+      if (!here.instances.production)
+        throw new ProviderError(
+          'InvalidState',
+          `${here.workload} does not run at ${ctx.site.name}: fail over before reprotecting`,
+        );
+      let changed = false;
+      await updateWorkload(store, ctx.peer, ctx, p, (there) => {
+        // The old production copy becomes the replica of the new one.
+        if (there.replica?.from === ctx.site.name && !there.instances.production) return;
+        delete there.instances.production;
+        there.replica = { from: ctx.site.name, lastSyncAt: Date.now() };
+        count(there, 'reverseReplication');
+        changed = true;
+      });
+      await updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        delete rec.replica;
+      });
+      return {
+        changed,
+        message: changed
+          ? `${here.workload} now replicates ${ctx.site.name} → ${ctx.peer.name}`
+          : `${here.workload} already replicates to ${ctx.peer.name}`,
+      };
+    }),
+
+    createTestNetwork: op('createTestNetwork', (p, ctx, store) =>
+      updateSite(store, ctx, (site) => {
+        const net = String(p.network);
+        if (site.networks.includes(net)) return { changed: false, message: `test network ${net} already exists` };
+        site.networks.push(net);
+        site.networks.sort();
+        site.effects.createTestNetwork = (site.effects.createTestNetwork ?? 0) + 1;
+        return { changed: true, message: `isolated test network ${net} created at ${ctx.site.name}` };
+      }),
+    ),
+
+    removeTestNetwork: op('removeTestNetwork', (p, ctx, store) =>
+      updateSite(store, ctx, (site) => {
+        const net = String(p.network);
+        if (!site.networks.includes(net)) return { changed: false, message: `test network ${net} does not exist` };
+        site.networks = site.networks.filter((n) => n !== net);
+        site.effects.removeTestNetwork = (site.effects.removeTestNetwork ?? 0) + 1;
+        return { changed: true, message: `test network ${net} removed from ${ctx.site.name}` };
+      }),
+    ),
+  };
+  return { name: 'simulator', operations };
+}
+
+// ---- records ----
+
+function newRecord(site: PlanSite, ctx: OperationContext, p: JsonObject): WorkloadRecord {
+  const workload = String(p.workload);
+  const settings = (p.settings ?? {}) as { vm?: string; disksGb?: number };
+  const rec: WorkloadRecord = {
+    workload,
+    site: site.name,
+    vm: settings.vm ?? workload,
+    disksGb: settings.disksGb ?? 40,
+    instances: {},
+    snapshots: {},
+    effects: {},
+    faultHits: {},
+  };
+  // As the runbook describes the estate before any run: it runs at the protected site, replicated to the other.
+  if (site.role === 'protected') rec.instances.production = { power: 'on', ready: true, recoveryPointAt: null };
+  else
+    rec.replica = {
+      from: ctx.site.role === 'protected' ? ctx.site.name : ctx.peer.name,
+      lastSyncAt: Date.now() - (ctx.simulation?.recoveryPointAgeMs ?? 60_000),
+    };
+  return rec;
+}
+
+function workloadRecord(store: JsonStore, ctx: OperationContext, p: JsonObject): Promise<WorkloadRecord> {
+  return updateWorkload(store, ctx.site, ctx, p, (rec) => rec);
+}
+
+function updateWorkload<R>(
+  store: JsonStore,
+  site: PlanSite,
+  ctx: OperationContext,
+  p: JsonObject,
+  fn: (rec: WorkloadRecord) => R,
+): Promise<R> {
+  return store.update(`${site.name}/${String(p.workload)}`, () => newRecord(site, ctx, p), fn);
+}
+
+function updateSite<R>(store: JsonStore, ctx: OperationContext, fn: (rec: SiteRecord) => R): Promise<R> {
+  return store.update(
+    `${ctx.site.name}/_site`,
+    (): SiteRecord => ({ site: ctx.site.name, networks: [], effects: {}, faultHits: {} }),
+    fn,
+  );
+}
+
+function setPower(
+  store: JsonStore,
+  ctx: OperationContext,
+  p: JsonObject,
+  power: 'on' | 'off',
+  kind: InfraKind,
+): Promise<OperationResult> {
+  return updateWorkload(store, ctx.site, ctx, p, (rec) => {
+    const net = networkOf(p);
+    const inst = rec.instances[net];
+    if (!inst) {
+      if (power === 'off')
+        return { changed: false, message: `${rec.workload} has no copy on ${net}: nothing to power off` };
+      throw new ProviderError('InvalidState', `${rec.workload} has no copy on ${net} at ${ctx.site.name} to power on`);
+    }
+    if (inst.power === power) return { changed: false, message: `${rec.workload} on ${net} is already ${power}` };
+    inst.power = power;
+    inst.ready = false;
+    count(rec, kind);
+    return { changed: true, message: `${rec.workload} on ${net} powered ${power}` };
+  });
+}
+
+function instanceOf(rec: WorkloadRecord, p: JsonObject, ctx: OperationContext) {
+  const inst = rec.instances[networkOf(p)];
+  if (!inst)
+    throw new ProviderError('InvalidState', `${rec.workload} has no copy on ${networkOf(p)} at ${ctx.site.name}`);
+  return inst;
+}
+
+const networkOf = (p: JsonObject) => (typeof p.network === 'string' ? p.network : 'production');
+const snapshotName = (p: JsonObject) => `drover-${networkOf(p)}`;
+const count = (rec: { effects: Record<string, number> }, kind: string) =>
+  (rec.effects[kind] = (rec.effects[kind] ?? 0) + 1);
+
+// ---- faults and time ----
+
+function matchingFaults(ctx: OperationContext, kind: InfraKind, workload: string | undefined): SimulatedFault[] {
+  return (ctx.simulation?.faults ?? []).filter(
+    (f) =>
+      (f.operation === 'any' || f.operation === kind) &&
+      (f.workload === undefined || f.workload === workload) &&
+      (f.site === undefined || f.site === ctx.site.name),
+  );
+}
+
+/** `fail` (N times per run, workload and operation) and `fail-always`, counted in the persisted record. */
+async function fireCountedFaults(
+  store: JsonStore,
+  ctx: OperationContext,
+  kind: InfraKind,
+  workload: string | undefined,
+  faults: SimulatedFault[],
+): Promise<void> {
+  const all = ctx.simulation?.faults ?? [];
+  for (const f of faults) {
+    if (f.effect === 'fail-always')
+      throw new ProviderError(
+        'SimulatedFault',
+        f.message ?? `${kind} failed (simulated fault${f.name ? ` ${f.name}` : ''})`,
+      );
+    if (f.effect !== 'fail') continue;
+    const key = `${ctx.runId}|${all.indexOf(f)}|${kind}`;
+    const bump = (rec: { faultHits: Record<string, number> }) => {
+      const hits = rec.faultHits[key] ?? 0;
+      if (hits >= (f.times ?? 1)) return false;
+      rec.faultHits[key] = hits + 1;
+      return true;
+    };
+    const fire = workload
+      ? await store.update(`${ctx.site.name}/${workload}`, () => newRecord(ctx.site, ctx, { workload }), bump)
+      : await store.update(
+          `${ctx.site.name}/_site`,
+          (): SiteRecord => ({ site: ctx.site.name, networks: [], effects: {}, faultHits: {} }),
+          bump,
+        );
+    if (fire)
+      throw new ProviderError(
+        'SimulatedFault',
+        f.message ??
+          `${kind} of ${workload ?? ctx.site.name} failed (simulated fault${f.name ? ` ${f.name}` : ''}, attempt ${ctx.attempt})`,
+      );
+  }
+}
+
+function latencyOf(ctx: OperationContext, kind: InfraKind, workload: string | undefined): number {
+  const sim = ctx.simulation;
+  if (!sim) return 0;
+  const base = sim.latencyMs[kind] ?? sim.latencyMs.default;
+  // ±10% jitter, a pure function of the seed, the workload, the operation and the attempt.
+  return Math.round(base * (0.9 + 0.2 * unitRandom(`${sim.seed}|${workload ?? ''}|${kind}|${ctx.attempt}`)));
+}
+
+function unitRandom(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  h = Math.imul(h ^ (h >>> 15), 2246822507);
+  h = Math.imul(h ^ (h >>> 13), 3266489909);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
+
+/** Waits `ms`, heartbeating every second, and gives up at once when the activity is cancelled. */
+async function pause(ms: number, ctx: OperationContext): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+    ctx.heartbeat();
+    await new Promise<void>((resolveSleep) => {
+      const t = setTimeout(resolveSleep, Math.min(1000, end - Date.now()));
+      ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolveSleep()), { once: true });
+    });
+  }
+  if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+}
+
+/** What exists at each site, without timestamps and counters; cleanup after a test restores it exactly. */
+export async function inventory(sites: PlanSite[], cwd = process.cwd()): Promise<Inventory> {
+  const out: Inventory = { sites: {} };
+  for (const site of sites) {
+    const store = storeFor(site, cwd);
+    const siteRec = await store.read<SiteRecord>(`${site.name}/_site`);
+    const workloads: Inventory['sites'][string]['workloads'] = {};
+    for (const key of await store.keys(site.name)) {
+      if (key.endsWith('/_site')) continue;
+      const rec = (await store.read<WorkloadRecord>(key))!;
+      const { effects: _e, faultHits: _f, replica, ...rest } = rec;
+      workloads[rec.workload] = { ...rest, ...(replica ? { replicaFrom: replica.from } : {}) };
+    }
+    out.sites[site.name] = { networks: siteRec?.networks ?? [], workloads };
+  }
+  return out;
+}
+
+/** Side effects performed at a site, by workload and operation (e.g. power-ons of each VM). */
+export async function effects(site: PlanSite, cwd = process.cwd()): Promise<Record<string, Record<string, number>>> {
+  const store = storeFor(site, cwd);
+  const out: Record<string, Record<string, number>> = {};
+  for (const key of await store.keys(site.name)) {
+    const rec = await store.read<{ workload?: string; effects: Record<string, number> }>(key);
+    if (rec) out[rec.workload ?? '_site'] = rec.effects;
+  }
+  return out;
+}
