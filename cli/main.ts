@@ -4,11 +4,22 @@
  */
 import { parseArgs } from 'node:util';
 import { planCommand, validateCommand } from './commands';
+import { peopleCommands, reportCommand, runCommand, statusCommand } from './runs';
+import { serverCommand, workerCommand } from './server';
 import type { Command } from './commands';
 import { EXIT, UsageError, UserError } from './io';
 import type { CliIO } from './io';
 
-export const COMMANDS: Command[] = [validateCommand, planCommand];
+export const COMMANDS: Command[] = [
+  validateCommand,
+  planCommand,
+  serverCommand,
+  workerCommand,
+  runCommand,
+  statusCommand,
+  ...peopleCommands,
+  reportCommand,
+];
 
 function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

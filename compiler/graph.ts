@@ -105,7 +105,8 @@ export function longestPath<T extends { id: string; dependsOn: readonly string[]
   return { path: path.reverse(), total: Math.max(0, best) };
 }
 
-class MinHeap {
+/** A min-heap of numbers (step indexes), for stable "first listed first" scheduling. */
+export class MinHeap {
   private readonly a: number[] = [];
   get size(): number {
     return this.a.length;

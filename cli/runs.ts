@@ -1,0 +1,338 @@
+/** Commands that start and steer runs: run, status, approve, reject, dismiss, retry-step, skip-step, pause, resume, cancel, report. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { formatDuration } from '../compiler';
+import type { Command } from './commands';
+import { modeOption } from './commands';
+import { compileFile, printDiagnostics } from './compile-file';
+import { EXIT, UsageError, UserError, useColor } from './io';
+import type { CliIO } from './io';
+import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
+import type { RunRecord, StepRecord } from '../workflows/record';
+
+/** Loaded lazily: `validate` and `plan` start fast without Temporal's client. */
+async function temporal(io: CliIO) {
+  const { connectClient } = await import('./temporal');
+  const msg = await import('../workflows/messages');
+  const { client, connection } = await connectClient(io.env);
+  return { client, connection, msg };
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'start a run of a runbook on Temporal and follow it live',
+  usage: `drover run <file> --mode <mode> [--id <workflow id>] [--no-follow]
+
+Compiles the runbook (nothing starts if it has errors), starts the workflow on task queue "drover"
+with input {"runbook": <file>, "mode": <mode>} (a worker reads and compiles it again, so the plan is
+in Temporal's history), then shows every step live until the run ends. The workflow id defaults to
+drover-<plan>-<mode>; a second run of the same plan and mode is refused while one is running.
+Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when it fails.`,
+  options: {
+    mode: { type: 'string', short: 'm' },
+    id: { type: 'string' },
+    follow: { type: 'boolean' },
+    color: { type: 'boolean' },
+  },
+  allowPositionals: true,
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
+    const mode = modeOption(values.mode);
+    const color = useColor(io, values.color as boolean | undefined);
+    const compiled = compileFile(positionals[0]!, io.cwd, mode);
+    printDiagnostics(compiled, io.stderr, color);
+    if (!compiled.plan) return EXIT.failed;
+    const workflowId = (values.id as string | undefined) ?? `drover-${compiled.plan.name}-${mode}`;
+    const { client, connection, msg } = await temporal(io);
+    try {
+      try {
+        await client.workflow.start(msg.WORKFLOW_TYPE, {
+          taskQueue: msg.ORCHESTRATION_QUEUE,
+          workflowId,
+          args: [{ runbook: positionals[0]!, mode }],
+        });
+      } catch (e) {
+        if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+          throw new UserError(
+            `a run with id ${workflowId} is already running: Drover runs one ${compiled.plan.name} ${mode} at a time`,
+            `follow it with \`drover status ${workflowId}\`, cancel it with \`drover cancel ${workflowId}\`, or give another --id`,
+          );
+        }
+        throw e;
+      }
+      io.stdout(
+        `started ${workflowId} (${compiled.plan.name}, ${mode}, ${compiled.plan.steps.filter((s) => s.kind !== 'barrier').length} steps)\n`,
+      );
+      if (values.follow === false) {
+        io.stdout(`follow it with: drover status ${workflowId}\n`);
+        return EXIT.ok;
+      }
+      const record = await follow(client, workflowId, io);
+      return finish(record, io);
+    } finally {
+      await connection.close();
+    }
+  },
+};
+
+/** Prints step transitions until the run closes; returns its final record. */
+export async function follow(client: Client, workflowId: string, io: CliIO): Promise<RunRecord | undefined> {
+  const { progressQuery } = await import('../workflows/messages');
+  const handle = client.workflow.getHandle(workflowId);
+  const shown = new Map<string, string>();
+  let events = 0;
+  for (;;) {
+    const desc = await handle.describe();
+    const record = await handle.query(progressQuery).catch(() => undefined);
+    if (record) {
+      for (const e of record.events.slice(events)) io.stdout(`${clock(e.at)} · ${e.text}\n`);
+      events = record.events.length;
+      for (const s of record.steps) {
+        const key = `${s.status}|${s.compensation?.status ?? ''}`;
+        if (s.kind === 'barrier' || shown.get(s.id) === key || s.status === 'pending') continue;
+        shown.set(s.id, key);
+        const line = stepLine(s, workflowId);
+        if (line) io.stdout(line + '\n');
+      }
+    }
+    if (desc.status.name !== 'RUNNING') return fetchRecord(handle, desc.status.name, io);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function stepLine(s: StepRecord, workflowId: string): string | undefined {
+  const at = clock(s.endedAt ?? s.startedAt ?? Date.now());
+  const took =
+    s.startedAt !== undefined && s.endedAt !== undefined ? ` ${formatDuration(s.endedAt - s.startedAt)}` : '';
+  const retries = s.attempts > 1 ? ` (attempt ${s.attempts})` : '';
+  if (s.compensation)
+    return `${at} ↩ ${s.id} undone by ${s.compensation.kind}: ${s.compensation.status}${s.compensation.error ? ` (${s.compensation.error})` : ''}`;
+  switch (s.status) {
+    case 'running':
+      return `${at} ▶ ${s.id} (${s.kind} @ ${s.site})`;
+    case 'succeeded':
+      return `${at} ✓ ${s.id}${took}${retries}${s.message ? ` · ${s.message}` : ''}`;
+    case 'failed':
+      return `${at} ✗ ${s.id}${took}${retries} · ${s.error?.type}: ${s.error?.message}`;
+    case 'skipped':
+      return `${at} ⤼ ${s.id} skipped`;
+    case 'waiting':
+      if (s.kind === 'approval')
+        return `${at} ⏸ ${s.id} waits for approval: drover approve ${workflowId} --step ${s.id} --by <name>`;
+      if (s.kind === 'prompt' || s.kind === 'confirm')
+        return `${at} ⏸ ${s.id} waits for a person: drover dismiss ${workflowId} --step ${s.id} --by <name>`;
+      return `${at} ⏸ ${s.id} failed (${s.error?.message}); drover retry-step|skip-step ${workflowId} --step ${s.id} --by <name>`;
+    default:
+      return undefined;
+  }
+}
+
+const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
+
+/** The run record of a workflow in any state. */
+async function fetchRecord(handle: WorkflowHandle, status: string, io: CliIO): Promise<RunRecord | undefined> {
+  const { progressQuery } = await import('../workflows/messages');
+  if (status === 'COMPLETED') return (await handle.result()) as RunRecord;
+  if (status === 'FAILED') {
+    try {
+      await handle.result();
+    } catch (e) {
+      const cause = (e as { cause?: { details?: unknown[]; message?: string; type?: string } }).cause;
+      const record = cause?.details?.[0] as RunRecord | undefined;
+      if (record && Array.isArray(record.steps)) return record;
+      io.stderr(
+        `drover: the run failed before it started its plan: ${cause?.type ?? ''} ${cause?.message ?? (e as Error).message}\n`,
+      );
+      return undefined;
+    }
+  }
+  // Running, cancelled or terminated: ask the workflow (a worker must be running to answer).
+  try {
+    return await handle.query(progressQuery);
+  } catch (e) {
+    throw new UserError(
+      `cannot read the run record of ${handle.workflowId} (${status}): ${(e as Error).message}`,
+      'start a worker (`drover worker`), which answers queries for closed runs too',
+    );
+  }
+}
+
+function finish(record: RunRecord | undefined, io: CliIO): number {
+  if (!record) return EXIT.failed;
+  const dir = join(io.cwd, '.drover', 'reports');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${record.workflowId}.json`), toJson(record));
+  writeFileSync(join(dir, `${record.workflowId}.md`), toMarkdown(record));
+  io.stdout('\n' + summary(record) + `reports: .drover/reports/${record.workflowId}.json, .md\n`);
+  return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+export function summary(record: RunRecord): string {
+  const c = counts(record);
+  const lines = [
+    `${record.plan.name} ${record.plan.mode}: ${record.status.toUpperCase()}${record.endedAt ? ` in ${formatDuration(record.endedAt - record.startedAt)}` : ''}`,
+    `  steps: ${c.succeeded} succeeded, ${c.failed} failed, ${c.skipped} skipped, ${c.notRun} not run, of ${c.steps}; ${c.retries} retries; ${c.compensated} compensated`,
+    `  ${objectiveLine('RTO', record.achieved.rtoMs, record.objectives.rtoMs)}`,
+    `  ${objectiveLine('RPO', record.achieved.rpoMs, record.objectives.rpoMs)}`,
+  ];
+  if (record.failedStep) {
+    const f = record.steps.find((s) => s.id === record.failedStep);
+    lines.push(`  failed step: ${record.failedStep}: ${f?.error?.type}: ${f?.error?.message}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "show a run's steps, their status, attempts and errors",
+  usage: 'drover status <workflow id> [--follow]',
+  options: { follow: { type: 'boolean' } },
+  allowPositionals: true,
+  async run({ values, positionals }, io) {
+    const id = onePositional(positionals, 'workflow id');
+    const { client, connection } = await temporal(io);
+    try {
+      const handle = client.workflow.getHandle(id);
+      const desc = await handle.describe().catch((e: Error) => {
+        throw notFound(id, e);
+      });
+      const record = values.follow ? await follow(client, id, io) : await fetchRecord(handle, desc.status.name, io);
+      if (!record) return EXIT.failed;
+      io.stdout(`${id}: ${desc.status.name.toLowerCase()}\n`);
+      for (const s of record.steps.filter((s) => s.kind !== 'barrier')) {
+        io.stdout(
+          `  ${s.status.padEnd(9)} ${s.id.padEnd(32)} ${String(s.attempts).padStart(2)} attempt(s)${s.error ? `  ${s.error.type}: ${s.error.message}` : ''}\n`,
+        );
+      }
+      io.stdout(summary(record));
+      return EXIT.ok;
+    } finally {
+      await connection.close();
+    }
+  },
+};
+
+export const reportCommand: Command = {
+  name: 'report',
+  summary: "print a run's report (json or markdown)",
+  usage: 'drover report <workflow id> [--format json|markdown] [--out FILE]',
+  options: { format: { type: 'string' }, out: { type: 'string' } },
+  allowPositionals: true,
+  async run({ values, positionals }, io) {
+    const id = onePositional(positionals, 'workflow id');
+    const format = (values.format as string | undefined) ?? 'markdown';
+    if (!['json', 'markdown'].includes(format))
+      throw new UsageError(`unknown format "${format}": use json or markdown`);
+    const { client, connection } = await temporal(io);
+    try {
+      const handle = client.workflow.getHandle(id);
+      const desc = await handle.describe().catch((e: Error) => {
+        throw notFound(id, e);
+      });
+      const record = await fetchRecord(handle, desc.status.name, io);
+      if (!record) return EXIT.failed;
+      const text = format === 'json' ? toJson(record) : toMarkdown(record);
+      if (values.out) writeFileSync(join(io.cwd, values.out as string), text);
+      else io.stdout(text);
+      return EXIT.ok;
+    } finally {
+      await connection.close();
+    }
+  },
+};
+
+type Decision = 'approve' | 'reject' | 'dismiss' | 'retryStep' | 'skipStep';
+
+function decisionCommand(name: string, decision: Decision, summaryText: string): Command {
+  return {
+    name,
+    summary: summaryText,
+    usage: `drover ${name} <workflow id> --step <step id> --by <name> [--comment TEXT]
+
+Sent as a Temporal Update, so a mistake (unknown step, not an approver, twice) is refused at once.
+The same works as a signal: temporal workflow signal --workflow-id <id> --name ${decision} --input '{"step":"<step id>","by":"<name>"}'`,
+    options: { step: { type: 'string' }, by: { type: 'string' }, comment: { type: 'string' } },
+    allowPositionals: true,
+    async run({ values, positionals }, io) {
+      const id = onePositional(positionals, 'workflow id');
+      if (!values.step || !values.by) throw new UsageError('--step and --by are required');
+      const { client, connection, msg } = await temporal(io);
+      const update = {
+        approve: msg.approveUpdate,
+        reject: msg.rejectUpdate,
+        dismiss: msg.dismissUpdate,
+        retryStep: msg.retryStepUpdate,
+        skipStep: msg.skipStepUpdate,
+      }[decision];
+      try {
+        const input = {
+          step: values.step as string,
+          by: values.by as string,
+          ...(values.comment ? { comment: values.comment as string } : {}),
+        };
+        const answer = await client.workflow.getHandle(id).executeUpdate(update, { args: [input] });
+        io.stdout(`${id}: ${answer}\n`);
+        return EXIT.ok;
+      } catch (e) {
+        if ((e as Error).name === 'WorkflowNotFoundError') throw notFound(id, e as Error);
+        const cause = (e as { cause?: Error }).cause;
+        if ((e as Error).name === 'WorkflowUpdateFailedError')
+          throw new UserError(`refused: ${cause?.message ?? (e as Error).message}`);
+        throw e;
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
+function signalCommand(name: 'pause' | 'resume' | 'cancel', summaryText: string): Command {
+  return {
+    name,
+    summary: summaryText,
+    usage: `drover ${name} <workflow id> [--by <name>]`,
+    options: { by: { type: 'string' } },
+    allowPositionals: true,
+    async run({ values, positionals }, io) {
+      const id = onePositional(positionals, 'workflow id');
+      const { client, connection, msg } = await temporal(io);
+      try {
+        const handle = client.workflow.getHandle(id);
+        const by = values.by ? { by: values.by as string } : {};
+        if (name === 'cancel') await handle.cancel();
+        else await handle.signal(name === 'pause' ? msg.pauseSignal : msg.resumeSignal, by);
+        io.stdout(`${id}: ${name} requested${name === 'cancel' ? ' (completed steps will be compensated)' : ''}\n`);
+        return EXIT.ok;
+      } catch (e) {
+        if ((e as Error).name === 'WorkflowNotFoundError') throw notFound(id, e as Error);
+        throw e;
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
+export const peopleCommands: Command[] = [
+  decisionCommand('approve', 'approve', 'approve an approval step (counts toward its quorum)'),
+  decisionCommand('reject', 'reject', 'reject an approval step'),
+  decisionCommand('dismiss', 'dismiss', 'dismiss a prompt so the run goes on'),
+  decisionCommand('retry-step', 'retryStep', 'run again a step that failed with onFailure: pause'),
+  decisionCommand('skip-step', 'skipStep', 'skip a step that failed with onFailure: pause'),
+  signalCommand('pause', 'stop starting new steps (running ones finish)'),
+  signalCommand('resume', 'go on after pause'),
+  signalCommand('cancel', 'cancel a run: running steps stop, completed ones are compensated in reverse'),
+];
+
+function onePositional(positionals: string[], what: string): string {
+  if (positionals.length !== 1) throw new UsageError(`name exactly one ${what}`);
+  return positionals[0]!;
+}
+
+function notFound(id: string, e: Error): UserError {
+  return new UserError(
+    `no run with workflow id ${id}: ${e.message.split('\n')[0]}`,
+    'list runs with `temporal workflow list`',
+  );
+}

@@ -1,0 +1,122 @@
+/** `drover server` and `drover worker`: the embedded Temporal dev server, and the process hosting Drover. */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { compile } from '../compiler';
+import type { Command } from './commands';
+import { findRunbooks } from './files';
+import { EXIT, UserError } from './io';
+import { temporalTarget, unreachable } from './temporal';
+
+/** The pinned Temporal CLI that `npm run setup:temporal` builds. */
+export function temporalBinary(root: string): string {
+  return join(root, '.temporal', 'bin', 'temporal');
+}
+
+export const serverCommand: Command = {
+  name: 'server',
+  summary: 'start the embedded Temporal dev server (SQLite under .temporal/, so runs survive restarts)',
+  usage: `drover server [--port 7233] [--ui-port 8233] [--db .temporal/drover.db]
+
+Runs the pinned Temporal CLI's dev server in the foreground until Ctrl-C. Its state is a SQLite file,
+so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>.`,
+  options: { port: { type: 'string' }, 'ui-port': { type: 'string' }, db: { type: 'string' } },
+  allowPositionals: false,
+  run({ values }, io) {
+    const bin = temporalBinary(io.cwd);
+    if (!existsSync(bin)) {
+      throw new UserError(
+        'the Temporal CLI is not installed in .temporal/bin',
+        'run `npm run setup:temporal` (needs Go), or point TEMPORAL_ADDRESS at an existing server',
+      );
+    }
+    const db = resolve(io.cwd, (values.db as string | undefined) ?? '.temporal/drover.db');
+    mkdirSync(resolve(db, '..'), { recursive: true });
+    const port = (values.port as string | undefined) ?? '7233';
+    const uiPort = (values['ui-port'] as string | undefined) ?? '8233';
+    const args = [
+      'server',
+      'start-dev',
+      '--db-filename',
+      db,
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      port,
+      '--ui-port',
+      uiPort,
+      '--namespace',
+      'default',
+      '--log-level',
+      'warn',
+    ];
+    io.stderr(`drover: Temporal dev server on 127.0.0.1:${port}, UI http://127.0.0.1:${uiPort}, state ${db}\n`);
+    return new Promise<number>((done) => {
+      const child = spawn(bin, args, { stdio: 'inherit' });
+      const stop = () => child.kill('SIGTERM');
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      child.on('exit', (code, signal) => done(signal ? EXIT.ok : (code ?? EXIT.failed)));
+    });
+  },
+};
+
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'host the workflows and the activities of the given sites (default: every site in runbooks/)',
+  usage: `drover worker [--site NAME]... [--runbooks DIR]
+
+Without --site: runs the orchestration (task queue "drover") and the activities of every site named by
+the runbooks under runbooks/, for a single machine. With --site: only that site's activities, on a
+machine that can reach the site (per-site task queues); add --orchestration to run workflows too.
+Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a profile
+(TEMPORAL_PROFILE). Logs are JSON lines on stderr.`,
+  options: {
+    site: { type: 'string', multiple: true },
+    runbooks: { type: 'string' },
+    orchestration: { type: 'boolean' },
+  },
+  allowPositionals: false,
+  async run({ values }, io) {
+    const sitesWanted = (values.site as string[] | undefined) ?? [];
+    const queues = siteQueues(io.cwd, (values.runbooks as string | undefined) ?? 'runbooks', sitesWanted);
+    const orchestration = sitesWanted.length === 0 || values.orchestration === true;
+    const { NativeConnection, Runtime, DefaultLogger } = await import('@temporalio/worker');
+    const { createDroverWorkers, runWorkers } = await import('../worker');
+    // The SDK's own warnings (e.g. site queues poll no workflows, by design) are noise for operators.
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    const target = temporalTarget(io.env);
+    let connection;
+    try {
+      connection = await NativeConnection.connect(target.connectionOptions);
+    } catch (e) {
+      throw unreachable(target, e);
+    }
+    const workers = await createDroverWorkers({
+      connection,
+      namespace: target.namespace,
+      orchestration,
+      siteQueues: queues,
+      cwd: io.cwd,
+    });
+    io.stderr(
+      `drover: worker connected to ${target.address} (namespace ${target.namespace}); task queues: ${[...(orchestration ? ['drover'] : []), ...queues].join(', ')}\n`,
+    );
+    await runWorkers(workers);
+    await connection.close();
+    return EXIT.ok;
+  },
+};
+
+/** Task queues of the named sites (or of every site) found in the runbooks under `dir`. */
+function siteQueues(cwd: string, dir: string, wanted: string[]): string[] {
+  const bySite = new Map<string, string>();
+  if (existsSync(resolve(cwd, dir))) {
+    for (const file of findRunbooks([dir], cwd)) {
+      const plan = compile(readFileSync(resolve(cwd, file), 'utf8'), { file, mode: 'tabletop' }).plan;
+      for (const site of Object.values(plan?.sites ?? {})) bySite.set(site.name, site.taskQueue);
+    }
+  }
+  if (wanted.length === 0) return [...new Set(bySite.values())].sort();
+  return wanted.map((name) => bySite.get(name) ?? `drover-${name}`);
+}

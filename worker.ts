@@ -1,0 +1,70 @@
+/**
+ * The process that hosts Drover's workflows and activities. One Temporal Worker per task queue:
+ * `drover` (the orchestration: workflows and runbook compilation) and one per site (`drover-<site>`),
+ * so a site's activities can run on a machine that reaches that site (`drover worker --site dc-west`).
+ */
+import { Worker } from '@temporalio/worker';
+import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
+import type winston from 'winston';
+import { createActivities } from './activities';
+import { createWorkerLogger } from './activities/logger';
+import { createSimulator } from './providers/simulator';
+import { ORCHESTRATION_QUEUE } from './workflows/messages';
+
+export interface DroverWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  /** Run the orchestration queue (workflows + compilation) in this process. */
+  orchestration: boolean;
+  /** Site task queues to serve. */
+  siteQueues: string[];
+  /** Runbook paths and the simulator's state folder are relative to this. */
+  cwd: string;
+  logger?: winston.Logger;
+  /** A prebuilt workflow bundle (tests build it once); otherwise workflows/ is bundled at start. */
+  workflowBundle?: WorkflowBundle;
+  /** Overrides the orchestration queue (tests use one per test). */
+  orchestrationQueue?: string;
+}
+
+export async function createDroverWorkers(opts: DroverWorkerOptions): Promise<Worker[]> {
+  const logger = opts.logger ?? createWorkerLogger();
+  const activities = createActivities({ providers: { simulator: createSimulator(opts.cwd) }, cwd: opts.cwd, logger });
+  const workers: Worker[] = [];
+  if (opts.orchestration) {
+    workers.push(
+      await Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace,
+        taskQueue: opts.orchestrationQueue ?? ORCHESTRATION_QUEUE,
+        ...(opts.workflowBundle
+          ? { workflowBundle: opts.workflowBundle }
+          : { workflowsPath: require.resolve('./workflows') }),
+        activities,
+      }),
+    );
+  }
+  for (const taskQueue of [...new Set(opts.siteQueues)]) {
+    workers.push(
+      await Worker.create({
+        connection: opts.connection,
+        namespace: opts.namespace,
+        taskQueue,
+        activities,
+        maxConcurrentActivityTaskExecutions: 500,
+      }),
+    );
+  }
+  return workers;
+}
+
+/** Runs workers until one stops (or a signal shuts them all down), then shuts down the rest. */
+export async function runWorkers(workers: Worker[]): Promise<void> {
+  const runs = workers.map((w) => w.run());
+  try {
+    await Promise.race(runs);
+  } finally {
+    for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(runs);
+  }
+}

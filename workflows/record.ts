@@ -1,0 +1,73 @@
+/** The run record: what a run did, step by step; reports are made from it. Pure types. */
+import type { Mode, StepKind } from '../compiler/plan';
+
+export type StepStatus =
+  | 'pending'
+  | 'running'
+  /** Waiting for people: an approval, a prompt, or a decision after a failure with `onFailure: pause`. */
+  | 'waiting'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  /** Not started because the run stopped (abort or cancel) first. */
+  | 'not-run';
+
+export interface Decision {
+  by: string;
+  at: number;
+  decision: 'approved' | 'rejected' | 'dismissed' | 'retry' | 'skip' | 'approved-on-timeout' | 'rejected-on-timeout';
+  comment?: string;
+}
+
+export interface StepRecord {
+  id: string;
+  kind: StepKind;
+  site: string;
+  workload?: string;
+  group?: string;
+  status: StepStatus;
+  /** Attempts of the last try (Temporal retries), summed over retries a person asked for. */
+  attempts: number;
+  startedAt?: number;
+  endedAt?: number;
+  message?: string;
+  error?: { type: string; message: string };
+  changed?: boolean;
+  recoveryPointAt?: number;
+  decisions?: Decision[];
+  compensation?: {
+    kind: StepKind;
+    status: 'succeeded' | 'failed';
+    startedAt: number;
+    endedAt: number;
+    error?: string;
+    message?: string;
+  };
+}
+
+export type RunStatus = 'running' | 'paused' | 'compensating' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface RunRecord {
+  workflowId: string;
+  plan: {
+    name: string;
+    mode: Mode;
+    planHash: string;
+    sourceFile: string;
+    sourceSha256: string;
+    gitCommit?: string;
+    from: string;
+    to: string;
+  };
+  status: RunStatus;
+  startedAt: number;
+  endedAt?: number;
+  objectives: { rpoMs: number; rtoMs: number };
+  /** RTO: the last recovery step's end − run start. RPO: run start − the oldest recovery point used. */
+  achieved: { rtoMs?: number; rpoMs?: number };
+  /** The step whose failure stopped the run. */
+  failedStep?: string;
+  steps: StepRecord[];
+  /** Notable events in order: approvals, pauses, ignored signals, compensation. */
+  events: { at: number; text: string }[];
+}
