@@ -8,7 +8,7 @@
  * deterministically: "fail 2 times" fails the first two attempts of each matching operation in a run.
  */
 import { resolve } from 'node:path';
-import type { JsonObject, PlanSite, SimulatedFault } from '../../compiler/plan';
+import type { JsonObject, Plan, PlanSite, SimulatedFault } from '../../compiler/plan';
 import { ProviderError } from '../errors';
 import type { InfraKind, Operation, OperationContext, OperationResult, Provider } from '../types';
 import type { Inventory, SiteRecord, WorkloadRecord } from './model';
@@ -448,4 +448,31 @@ export async function effects(site: PlanSite, cwd = process.cwd()): Promise<Reco
     if (rec) out[rec.workload ?? '_site'] = rec.effects;
   }
   return out;
+}
+
+/**
+ * Writes the estate as the plan describes it before any run (workloads at the protected site, replicas
+ * at the other) for every workload that has no record yet. Runs do this lazily; tests and drills call it
+ * to have a "before" to compare with.
+ */
+export async function seedSite(plan: Plan, cwd = process.cwd()): Promise<void> {
+  const sites = Object.values(plan.sites);
+  for (const w of plan.workloads) {
+    for (const site of sites) {
+      const peer = sites.find((s) => s.name !== site.name) ?? site;
+      const settings = plan.steps.find((s) => s.workload === w.name && s.site === site.name && s.params.settings)
+        ?.params.settings;
+      const params: JsonObject = { workload: w.name, ...(settings ? { settings } : {}) };
+      const ctx = {
+        runId: 'seed',
+        site,
+        peer,
+        attempt: 1,
+        heartbeat: () => undefined,
+        signal: new AbortController().signal,
+        ...(plan.simulation ? { simulation: plan.simulation } : {}),
+      };
+      await updateWorkload(storeFor(site, cwd), site, ctx, params, () => undefined);
+    }
+  }
 }

@@ -1,0 +1,181 @@
+/**
+ * Integration harness: a real Temporal dev server (the pinned CLI in .temporal/bin, started by
+ * @temporalio/testing on a free port), Drover's real workers, a temporary folder per test holding the
+ * runbook and the simulated site's state.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { WorkflowHandle } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import type { Worker, WorkflowBundle } from '@temporalio/worker';
+import { parseDocument } from 'yaml';
+import type { Document } from 'yaml';
+import winston from 'winston';
+import { compile } from '../../compiler';
+import type { Mode, Plan } from '../../compiler';
+import { effects, inventory, seedSite } from '../../providers/simulator';
+import { createDroverWorkers } from '../../worker';
+import { WORKFLOW_TYPE } from '../../workflows/messages';
+import type { RunRecord } from '../../workflows/record';
+
+export const ROOT = join(__dirname, '..', '..');
+export const TEMPORAL_BIN = join(ROOT, '.temporal', 'bin', 'temporal');
+
+export interface Harness {
+  env: TestWorkflowEnvironment;
+  bundle: WorkflowBundle;
+  address: string;
+  teardown(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  if (!existsSync(TEMPORAL_BIN)) throw new Error('the Temporal CLI is missing: run `npm run setup:temporal`');
+  installQuietRuntime();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: TEMPORAL_BIN },
+      ip: '127.0.0.1',
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const bundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../workflows'),
+    logger: quietBundlerLogger,
+  });
+  return { env, bundle, address: env.address, teardown: () => env.teardown() };
+}
+
+let runtimeInstalled = false;
+function installQuietRuntime(): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('ERROR') });
+}
+
+const quietBundlerLogger = { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} };
+
+let counter = 0;
+
+/** One test's world: a folder with the runbook, unique task queues, workers running in this process. */
+export class Scenario {
+  readonly dir = mkdtempSync(join(tmpdir(), 'drover-it-'));
+  readonly id = `t${process.pid}-${++counter}`;
+  readonly queue = `drover-${this.id}`;
+  private workers: Worker[] = [];
+  private runs: Promise<void>[] = [];
+
+  constructor(
+    readonly h: Harness,
+    /** The runbook text after edits; written as runbook.yaml. */
+    readonly text: string,
+  ) {
+    writeFileSync(join(this.dir, 'runbook.yaml'), text);
+  }
+
+  /** The webshop example, made fast and given unique task queues; `edit` changes the YAML document further. */
+  static webshop(h: Harness, edit: (doc: Document) => void = () => undefined): Scenario {
+    const doc = parseDocument(readFileSync(join(ROOT, 'runbooks', 'webshop.yaml'), 'utf8'));
+    const id = `t${process.pid}-${counter + 1}`;
+    doc.setIn(['sites', 'protected', 'taskQueue'], `${id}-east`);
+    doc.setIn(['sites', 'recovery', 'taskQueue'], `${id}-west`);
+    doc.setIn(['defaults', 'retry', 'initialInterval'], '100ms');
+    doc.setIn(['defaults', 'retry', 'maxInterval'], '200ms');
+    doc.setIn(['simulation', 'latency'], { default: '50ms', restore: '200ms' });
+    edit(doc);
+    return new Scenario(h, doc.toString());
+  }
+
+  plan(mode: Mode): Plan {
+    const r = compile(this.text, { file: 'runbook.yaml', mode });
+    if (!r.plan) throw new Error(JSON.stringify(r.diagnostics));
+    return r.plan;
+  }
+
+  siteQueues(): string[] {
+    const plan = compile(this.text, { file: 'runbook.yaml', mode: 'tabletop' }).plan;
+    return Object.values(plan?.sites ?? {}).map((s) => s.taskQueue);
+  }
+
+  async startWorkers(): Promise<void> {
+    const logger = winston.createLogger({ silent: true });
+    this.workers = await createDroverWorkers({
+      connection: this.h.env.nativeConnection,
+      namespace: 'default',
+      orchestration: true,
+      orchestrationQueue: this.queue,
+      siteQueues: this.siteQueues(),
+      cwd: this.dir,
+      logger,
+      workflowBundle: this.h.bundle,
+    });
+    this.runs = this.workers.map((w) => w.run());
+  }
+
+  async stopWorkers(): Promise<void> {
+    for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
+    await Promise.allSettled(this.runs);
+    this.workers = [];
+  }
+
+  start(mode: Mode, workflowId = `${this.id}-${mode}`): Promise<WorkflowHandle> {
+    return this.h.env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue: this.queue,
+      workflowId,
+      args: [{ runbook: 'runbook.yaml', mode }],
+    });
+  }
+
+  async runToEnd(mode: Mode): Promise<RunRecord> {
+    const handle = await this.start(mode);
+    return (await handle.result()) as RunRecord;
+  }
+
+  seed(): Promise<void> {
+    return seedSite(this.plan('test'), this.dir);
+  }
+
+  inventory() {
+    return inventory(Object.values(this.plan('test').sites), this.dir);
+  }
+
+  effects(site: string) {
+    return effects(this.plan('test').sites[site]!, this.dir);
+  }
+
+  /** The real `temporal` binary, as a user runs it against this test's server. */
+  async temporal(...args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(
+      TEMPORAL_BIN,
+      [...args, '--address', this.h.address, '--namespace', 'default'],
+      { cwd: this.dir },
+    );
+    return stdout;
+  }
+}
+
+/** The record carried by a failed run's failure (`RunFailed` details). */
+export async function failedRecord(
+  handle: WorkflowHandle,
+): Promise<{ record: RunRecord; message: string; type?: string }> {
+  try {
+    await handle.result();
+  } catch (e) {
+    const cause = (e as { cause?: { details?: unknown[]; message: string; type?: string } }).cause;
+    return {
+      record: cause?.details?.[0] as RunRecord,
+      message: cause?.message ?? String(e),
+      ...(cause?.type ? { type: cause.type } : {}),
+    };
+  }
+  throw new Error('the run succeeded, but it was expected to fail');
+}
+
+export const step = (record: RunRecord, id: string) => {
+  const s = record.steps.find((x) => x.id === id);
+  if (!s) throw new Error(`no step ${id}`);
+  return s;
+};
