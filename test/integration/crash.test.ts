@@ -47,11 +47,7 @@ test('SIGKILL of the worker mid-run: the run completes and every VM is powered o
   worker.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
     // The CLI worker serves the orchestration queue "drover".
-    const handle = await h.env.client.workflow.start('runRecoveryPlan', {
-      taskQueue: 'drover',
-      workflowId: `${s.id}-crash`,
-      args: [{ runbook: 'runbook.yaml', mode: 'test' }],
-    });
+    const handle = await s.start('test', `${s.id}-crash`, 'drover');
     const progress = () => handle.query(progressQuery);
     // Kill it while power-ons are in flight: the database is on, the app servers are powering on.
     await until('app power-ons to start', async () =>

@@ -121,12 +121,17 @@ export class Scenario {
     this.workers = [];
   }
 
-  start(mode: Mode, workflowId = `${this.id}-${mode}`): Promise<WorkflowHandle> {
-    return this.h.env.client.workflow.start(WORKFLOW_TYPE, {
-      taskQueue: this.queue,
+  async start(mode: Mode, workflowId = `${this.id}-${mode}`, taskQueue = this.queue): Promise<WorkflowHandle> {
+    const handle = await this.h.env.client.workflow.start(WORKFLOW_TYPE, {
+      taskQueue,
       workflowId,
       args: [{ runbook: 'runbook.yaml', mode }],
     });
+    // The owner's sign-off the web shop asks for before a test, given at once (kept until the gate).
+    if (mode === 'test' && this.text.includes('name: approve-test')) {
+      await handle.signal('approve', { step: 'plan/approve-test', by: 'alice' });
+    }
+    return handle;
   }
 
   async runToEnd(mode: Mode): Promise<RunRecord> {
