@@ -240,8 +240,8 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
         const out = await perform(step, rec);
         rec.status = 'succeeded';
         rec.endedAt = Date.now();
+        rec.attempts += out ? out.attempt : 1;
         if (out) {
-          rec.attempts += out.attempt;
           rec.changed = out.changed;
           rec.message = out.message;
           if (out.recoveryPointAt !== undefined) rec.recoveryPointAt = out.recoveryPointAt;

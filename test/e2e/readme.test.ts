@@ -1,0 +1,129 @@
+/**
+ * The README's path, as a user runs it, all real processes: `drover server` (the pinned dev server),
+ * `drover worker`, a run started and approved with the `temporal` CLI, `drover report`, and `drover run`
+ * refusing a second run of the same plan and mode.
+ */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+const TEMPORAL = join(ROOT, '.temporal', 'bin', 'temporal');
+const run = promisify(execFile);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+
+let port: number;
+let env: NodeJS.ProcessEnv;
+const children: ChildProcess[] = [];
+
+function background(...args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(child);
+  return child;
+}
+
+const drover = (...args: string[]) =>
+  run(process.execPath, [BIN, ...args], { cwd: ROOT, env }).then(
+    (r) => ({ code: 0, ...r }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+const temporal = (...args: string[]) => run(TEMPORAL, [...args, '--address', `127.0.0.1:${port}`], { cwd: ROOT });
+
+beforeAll(async () => {
+  port = await freePort();
+  env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, NO_COLOR: '1' };
+  background(
+    'server',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(await freePort()),
+    '--db',
+    join(mkdtempSync(join(tmpdir(), 'drover-e2e-')), 'db'),
+  );
+  for (let i = 0; ; i++) {
+    try {
+      await temporal('operator', 'cluster', 'health');
+      break;
+    } catch (e) {
+      if (i > 60) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  background('worker');
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+});
+
+test('start with `temporal workflow start`, approve with `temporal workflow signal`, read it with `drover report`', async () => {
+  const id = `readme-${process.pid}`;
+  await temporal(
+    'workflow',
+    'start',
+    '--task-queue',
+    'drover',
+    '--type',
+    'runRecoveryPlan',
+    '--workflow-id',
+    id,
+    '--input',
+    '{"runbook":"runbooks/webshop.yaml","mode":"test"}',
+  );
+  await temporal(
+    'workflow',
+    'signal',
+    '--workflow-id',
+    id,
+    '--name',
+    'approve',
+    '--input',
+    '{"step":"plan/approve-test","by":"alice"}',
+  );
+  const { stdout: result } = await temporal('workflow', 'result', '--workflow-id', id);
+  expect(result).toMatch(/COMPLETED/);
+  const report = await drover('report', id, '--format', 'markdown');
+  expect(report.code).toBe(0);
+  expect(report.stdout).toContain('**webshop** in **test** mode, dc-east → dc-west: **succeeded**');
+  for (const step of ['plan/approve-test', 'orders-db/restore', 'app-1/powerOn', 'web-2/validate', 'web/warm-cache']) {
+    expect(report.stdout).toMatch(
+      new RegExp(`\\| \`${step}\` \\| \\w+ \\| dc-\\w+ \\| succeeded \\| \\d+ \\| \\S+ \\| \\d+m?s?\\S* \\|`),
+    );
+  }
+  expect(report.stdout).toContain('approved by alice');
+  const json = JSON.parse((await drover('report', id, '--format', 'json')).stdout);
+  expect(json.status).toBe('succeeded');
+  await drover('run', 'runbooks/webshop.yaml', '--mode', 'cleanup', '--id', `${id}-cleanup`);
+}, 120_000);
+
+test('`drover run` refuses a second run of the same plan and mode, naming the running one; cancel compensates', async () => {
+  const id = `dup-${process.pid}`;
+  const first = await drover('run', 'runbooks/webshop.yaml', '--mode', 'test', '--id', id, '--no-follow');
+  expect(first.code).toBe(0);
+  const second = await drover('run', 'runbooks/webshop.yaml', '--mode', 'test', '--id', id, '--no-follow');
+  expect(second.code).toBe(1);
+  expect(second.stderr).toContain(`a run with id ${id} is already running`);
+  expect(second.stderr).not.toMatch(/^\s+at /m);
+  // It waits at the owner's approval; a refused approval says why.
+  const wrong = await drover('approve', id, '--step', 'plan/approve-test', '--by', 'mallory');
+  expect(wrong.code).toBe(1);
+  expect(wrong.stderr).toContain('mallory is not an approver of plan/approve-test (approvers: alice, bob)');
+  expect((await drover('cancel', id)).code).toBe(0);
+  const status = await drover('status', id);
+  expect(status.stdout).toContain('cancelled');
+}, 120_000);
