@@ -19,6 +19,12 @@ import type { CompileInput, StepInput, StepOutcome } from './types';
 
 export type { CompileInput, StepInput, StepOutcome } from './types';
 
+/**
+ * The largest plan one run carries: Temporal rejects payloads over 2 MB, and the run record and the
+ * history grow with the plan. Larger plans need the per-group decomposition (see README, Scale).
+ */
+export const MAX_PLAN_BYTES = 1_500_000;
+
 export interface ActivityDeps {
   providers: Partial<Record<ProviderName, Provider>>;
   /** Runbook paths and state folders are relative to this. */
@@ -136,6 +142,14 @@ export function createActivities(deps: ActivityDeps) {
           nonRetryable: true,
           message: `${input.runbook} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, text, { color: false })).join('\n')}`,
           details: [errors],
+        });
+      }
+      const bytes = Buffer.byteLength(JSON.stringify(result.plan));
+      if (bytes > MAX_PLAN_BYTES) {
+        throw ApplicationFailure.create({
+          type: 'PlanTooLarge',
+          nonRetryable: true,
+          message: `the ${input.mode} plan of ${input.runbook} is ${(bytes / 1e6).toFixed(1)} MB (${result.plan.steps.length} steps): one Temporal run holds at most ${MAX_PLAN_BYTES / 1e6} MB; split the runbook (fewer workloads per plan) until Drover splits large plans itself`,
         });
       }
       return result.plan;

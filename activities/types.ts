@@ -35,4 +35,5 @@ export const ACTIVITY_ERRORS = {
   CommandFailed: 'a command exited with an unexpected status',
   HttpFailed: 'an HTTP request failed or returned an unexpected status or body',
   UnknownProvider: 'no provider of that name is registered on this worker',
+  PlanTooLarge: 'the compiled plan is too large for one run (see README, Scale)',
 } as const;

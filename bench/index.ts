@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compile } from '../compiler';
 import { generateEstate } from './estate';
+import { executionBench } from './run';
 
 const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
@@ -58,4 +59,15 @@ function compilerBench(): void {
   );
 }
 
-compilerBench();
+async function main(): Promise<void> {
+  compilerBench();
+  console.log('');
+  const workloads = Number(process.env.BENCH_WORKLOADS ?? 200);
+  await executionBench(workloads);
+  console.log('  2,000 workloads: not runnable as one run yet (its plan exceeds one payload); see README, Scale.');
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});

@@ -43,6 +43,14 @@ Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when i
     const compiled = compileFile(positionals[0]!, io.cwd, mode);
     printDiagnostics(compiled, io.stderr, color);
     if (!compiled.plan) return EXIT.failed;
+    const { MAX_PLAN_BYTES } = await import('../activities');
+    const bytes = Buffer.byteLength(JSON.stringify(compiled.plan));
+    if (bytes > MAX_PLAN_BYTES) {
+      throw new UserError(
+        `the ${mode} plan of ${positionals[0]} is ${(bytes / 1e6).toFixed(1)} MB (${compiled.plan.steps.length} steps), more than one run holds (${MAX_PLAN_BYTES / 1e6} MB)`,
+        'split the runbook into smaller plans (about 200 workloads each); Drover does not yet split large plans itself',
+      );
+    }
     const workflowId = (values.id as string | undefined) ?? `drover-${compiled.plan.name}-${mode}`;
     const { client, connection, msg } = await temporal(io);
     try {

@@ -8,7 +8,7 @@
  * deterministically: "fail 2 times" fails the first two attempts of each matching operation in a run.
  */
 import { resolve } from 'node:path';
-import type { JsonObject, Plan, PlanSite, SimulatedFault } from '../../compiler/plan';
+import type { JsonObject, Plan, PlanSite, SimulatedFault, Simulation, StepKind } from '../../compiler/plan';
 import { ProviderError } from '../errors';
 import type { InfraKind, Operation, OperationContext, OperationResult, Provider } from '../types';
 import type { Inventory, SiteRecord, WorkloadRecord } from './model';
@@ -392,11 +392,18 @@ async function fireCountedFaults(
 }
 
 function latencyOf(ctx: OperationContext, kind: InfraKind, workload: string | undefined): number {
-  const sim = ctx.simulation;
-  if (!sim) return 0;
+  return ctx.simulation ? simulatedLatencyMs(ctx.simulation, kind, workload, ctx.attempt) : 0;
+}
+
+/** How long a simulated operation takes: its latency ±10%, a pure function of the seed, workload, operation and attempt. */
+export function simulatedLatencyMs(
+  sim: Simulation,
+  kind: StepKind,
+  workload: string | undefined,
+  attempt: number,
+): number {
   const base = sim.latencyMs[kind] ?? sim.latencyMs.default;
-  // ±10% jitter, a pure function of the seed, the workload, the operation and the attempt.
-  return Math.round(base * (0.9 + 0.2 * unitRandom(`${sim.seed}|${workload ?? ''}|${kind}|${ctx.attempt}`)));
+  return Math.round(base * (0.9 + 0.2 * unitRandom(`${sim.seed}|${workload ?? ''}|${kind}|${attempt}`)));
 }
 
 function unitRandom(text: string): number {

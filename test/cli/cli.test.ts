@@ -104,6 +104,17 @@ describe('drover plan', () => {
   });
 });
 
+describe('drover run', () => {
+  test('a plan too large for one run is refused before anything starts, with what to do', () => {
+    const r = drover('run', 'runbooks/large-estate.yaml', '--mode', 'test');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(
+      /the test plan of runbooks\/large-estate.yaml is \d+\.\d MB \(3177 steps\), more than one run holds/,
+    );
+    expect(r.stderr).toContain('hint: split the runbook');
+  });
+});
+
 describe('usage', () => {
   test('unknown mode, missing arguments and unknown options exit 2 with the usage line', () => {
     for (const args of [
