@@ -9,8 +9,9 @@ import { resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type winston from 'winston';
-import { compile, formatDiagnostic } from '../compiler';
+import { compile, formatDiagnostic, INFRASTRUCTURE_KINDS } from '../compiler';
 import type { Plan, ProviderName } from '../compiler';
+import type { CommandSpec, HttpSpec } from '../compiler/runbook';
 import { gitCommitOf } from '../cli/files';
 import { ProviderError } from '../providers/errors';
 import type { InfraKind, Provider } from '../providers/types';
@@ -32,24 +33,6 @@ export interface ActivityDeps {
   logger: winston.Logger;
   env?: NodeJS.ProcessEnv;
 }
-
-const INFRA: readonly InfraKind[] = [
-  'preCheck',
-  'syncReplication',
-  'shutdown',
-  'snapshot',
-  'restore',
-  'customizeNetwork',
-  'powerOn',
-  'waitReady',
-  'validate',
-  'powerOff',
-  'deleteCopy',
-  'removeSnapshot',
-  'reverseReplication',
-  'createTestNetwork',
-  'removeTestNetwork',
-];
 
 export function createActivities(deps: ActivityDeps) {
   const env = deps.env ?? process.env;
@@ -91,7 +74,7 @@ export function createActivities(deps: ActivityDeps) {
   }
 
   const infra = Object.fromEntries(
-    INFRA.map((kind) => [
+    INFRASTRUCTURE_KINDS.map((kind) => [
       kind,
       (input: StepInput): Promise<StepOutcome> =>
         step(input, async (signal) => {
@@ -158,12 +141,7 @@ export function createActivities(deps: ActivityDeps) {
     /** A command from the runbook: argv, no shell; its exit status and output are the result. */
     async runCommand(input: StepInput): Promise<StepOutcome> {
       return step(input, (signal) => {
-        const p = input.params as {
-          argv: string[];
-          cwd?: string;
-          env?: Record<string, string>;
-          expectExitCode?: number;
-        };
+        const p = input.params as unknown as CommandSpec;
         const [file, ...args] = p.argv;
         const childEnv = { ...env, ...resolveAll(p.env, env) };
         return new Promise((resolveRun, reject) => {
@@ -191,14 +169,7 @@ export function createActivities(deps: ActivityDeps) {
     /** An HTTP request from the runbook (webhook, DNS or load-balancer API). */
     async httpRequest(input: StepInput): Promise<StepOutcome> {
       return step(input, async (signal) => {
-        const p = input.params as {
-          method?: string;
-          url: string;
-          headers?: Record<string, string>;
-          body?: unknown;
-          expectStatus?: number[];
-          expectBody?: string;
-        };
+        const p = input.params as unknown as HttpSpec;
         const headers = resolveAll(p.headers, env);
         let body: string | undefined;
         if (p.body !== undefined) {

@@ -22,23 +22,29 @@ export type Mode = (typeof MODES)[number];
 
 export type ProviderName = 'simulator' | 'postgres' | 'vsphere';
 
+/** Steps that act on infrastructure: each provider implements some of them (compiler/providers.ts). */
+export const INFRASTRUCTURE_KINDS = [
+  'preCheck',
+  'syncReplication',
+  'shutdown',
+  'snapshot',
+  'restore',
+  'customizeNetwork',
+  'powerOn',
+  'waitReady',
+  'validate',
+  'powerOff',
+  'deleteCopy',
+  'removeSnapshot',
+  'reverseReplication',
+  'createTestNetwork',
+  'removeTestNetwork',
+] as const;
+export type InfraKind = (typeof INFRASTRUCTURE_KINDS)[number];
+
 /** What a step does. Built-in infrastructure actions, custom actions, and plan structure. */
 export type StepKind =
-  | 'preCheck'
-  | 'syncReplication'
-  | 'shutdown'
-  | 'snapshot'
-  | 'restore'
-  | 'customizeNetwork'
-  | 'powerOn'
-  | 'waitReady'
-  | 'validate'
-  | 'powerOff'
-  | 'deleteCopy'
-  | 'removeSnapshot'
-  | 'reverseReplication'
-  | 'createTestNetwork'
-  | 'removeTestNetwork'
+  | InfraKind
   | 'command'
   | 'http'
   | 'prompt'

@@ -2,35 +2,24 @@
  * What each provider can do, as data: the compiler checks a mode's steps against it before anything
  * runs. The provider implementations (providers/) are tested against this table.
  */
-import type { ProviderName, StepKind } from './plan';
+import { INFRASTRUCTURE_KINDS } from './plan';
+import type { InfraKind, ProviderName, StepKind } from './plan';
 
-const INFRASTRUCTURE: readonly StepKind[] = [
-  'preCheck',
-  'syncReplication',
-  'shutdown',
-  'snapshot',
-  'restore',
-  'customizeNetwork',
-  'powerOn',
-  'waitReady',
-  'validate',
-  'powerOff',
-  'deleteCopy',
-  'removeSnapshot',
-  'reverseReplication',
-  'createTestNetwork',
-  'removeTestNetwork',
-];
+const INFRASTRUCTURE: readonly StepKind[] = INFRASTRUCTURE_KINDS;
 
 export const PROVIDER_CAPABILITIES: Record<ProviderName, ReadonlySet<StepKind>> = {
   /** The simulated site does everything, so every mode can be drilled. */
   simulator: new Set(INFRASTRUCTURE),
   /** Streaming replication: promote, rewind, base backups; a database has no networks to map. */
   postgres: new Set(
-    INFRASTRUCTURE.filter((k) => !['customizeNetwork', 'createTestNetwork', 'removeTestNetwork'].includes(k)),
+    INFRASTRUCTURE_KINDS.filter(
+      (k: InfraKind) => !['customizeNetwork', 'createTestNetwork', 'removeTestNetwork'].includes(k),
+    ),
   ),
   /** vCenter: snapshots, clones, power, port groups; replication itself is vSphere Replication's job. */
-  vsphere: new Set(INFRASTRUCTURE.filter((k) => !['syncReplication', 'reverseReplication'].includes(k))),
+  vsphere: new Set(
+    INFRASTRUCTURE_KINDS.filter((k: InfraKind) => !['syncReplication', 'reverseReplication'].includes(k)),
+  ),
 };
 
 /** Steps that only coordinate (people, waits, commands, HTTP) run on any site. */

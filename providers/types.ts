@@ -2,27 +2,9 @@
  * The provider contract: one adapter per kind of infrastructure, one function per capability.
  * Activities find the step's provider and call the function named by the step's kind.
  */
-import type { JsonObject, PlanSite, ProviderName, Simulation, StepKind } from '../compiler/plan';
+import type { InfraKind, JsonObject, PlanSite, ProviderName, Simulation } from '../compiler/plan';
 
-/** Step kinds a provider may implement (the others are run by the workflow or generic activities). */
-export type InfraKind = Extract<
-  StepKind,
-  | 'preCheck'
-  | 'syncReplication'
-  | 'shutdown'
-  | 'snapshot'
-  | 'restore'
-  | 'customizeNetwork'
-  | 'powerOn'
-  | 'waitReady'
-  | 'validate'
-  | 'powerOff'
-  | 'deleteCopy'
-  | 'removeSnapshot'
-  | 'reverseReplication'
-  | 'createTestNetwork'
-  | 'removeTestNetwork'
->;
+export type { InfraKind } from '../compiler/plan';
 
 export interface OperationContext {
   /** The run (workflow id): injected faults count per run. */
