@@ -10,48 +10,35 @@ import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
-import { ROOT, Scenario, startHarness } from './harness';
-import type { Harness } from './harness';
-import { progressQuery } from '../../workflows/messages';
+import { ROOT, Scenario, useHarness, waitForRecord } from './harness';
 import type { RunRecord } from '../../workflows/record';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 120_000);
-afterAll(async () => {
-  await h?.teardown();
-});
+const t = useHarness();
 
 function droverWorker(s: Scenario): ChildProcess {
   return spawn(process.execPath, [join(ROOT, 'dist', 'cli', 'bin.js'), 'worker', '--runbooks', '.'], {
     cwd: s.dir,
-    env: { ...process.env, TEMPORAL_ADDRESS: h.address, TEMPORAL_NAMESPACE: 'default', DROVER_LOG_LEVEL: 'warn' },
+    env: { ...process.env, TEMPORAL_ADDRESS: t.h.address, TEMPORAL_NAMESPACE: 'default', DROVER_LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 test('SIGKILL of the worker mid-run: the run completes and every VM is powered on exactly once', async () => {
-  const s = Scenario.webshop(h, (doc) => doc.setIn(['simulation', 'latency'], { default: '100ms', powerOn: '1500ms' }));
+  const s = Scenario.webshop(t.h, (doc) =>
+    doc.setIn(['simulation', 'latency'], { default: '100ms', powerOn: '1500ms' }),
+  );
   let worker = droverWorker(s);
   let stderr = '';
   worker.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   try {
     // The CLI worker serves the orchestration queue "drover".
     const handle = await s.start('test', `${s.id}-crash`, 'drover');
-    const progress = () => handle.query(progressQuery);
     // Kill it while power-ons are in flight: the database is on, the app servers are powering on.
-    await until('app power-ons to start', async () =>
-      (await progress()).steps.some((x) => x.id === 'app-1/powerOn' && x.status === 'running'),
+    await waitForRecord(
+      handle,
+      'app power-ons to start',
+      (r) => r.steps.some((x) => x.id === 'app-1/powerOn' && x.status === 'running'),
+      60_000,
     );
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));

@@ -19,7 +19,7 @@ import { compile } from '../../compiler';
 import type { Mode, Plan } from '../../compiler';
 import { effects, inventory, seedSite } from '../../providers/simulator';
 import { createDroverWorkers } from '../../worker';
-import { WORKFLOW_TYPE } from '../../workflows/messages';
+import { progressQuery, WORKFLOW_TYPE } from '../../workflows/messages';
 import type { RunRecord } from '../../workflows/record';
 
 export const ROOT = join(__dirname, '..', '..');
@@ -47,6 +47,34 @@ export async function startHarness(): Promise<Harness> {
     logger: quietBundlerLogger,
   });
   return { env, bundle, address: env.address, teardown: () => env.teardown() };
+}
+
+/** Registers one harness for a test file: a dev server before the tests, torn down after. */
+export function useHarness(): { readonly h: Harness } {
+  const holder = {} as { h: Harness };
+  beforeAll(async () => {
+    holder.h = await startHarness();
+  }, 120_000);
+  afterAll(async () => {
+    await holder.h?.teardown();
+  });
+  return holder;
+}
+
+/** Polls the run's progress until `check` holds (the plan must be compiled: steps present). */
+export async function waitForRecord(
+  handle: WorkflowHandle,
+  what: string,
+  check: (r: RunRecord) => boolean,
+  timeoutMs = 30_000,
+): Promise<RunRecord> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const r = await handle.query(progressQuery);
+    if (r.steps.length > 0 && check(r)) return r;
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  throw new Error(`timed out waiting for ${what}`);
 }
 
 let runtimeInstalled = false;

@@ -2,31 +2,14 @@
  * People steering a run: a failed step that waits for a decision (onFailure: pause) is retried and then
  * skipped; an approval that times out rejects as its runbook says; pause holds new steps until resume.
  */
-import { failedRecord, Scenario, startHarness, step } from './harness';
-import type { Harness } from './harness';
+import { failedRecord, Scenario, step, useHarness, waitForRecord } from './harness';
 import { progressQuery } from '../../workflows/messages';
 import type { RunRecord } from '../../workflows/record';
-import type { WorkflowHandle } from '@temporalio/client';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 120_000);
-afterAll(async () => {
-  await h?.teardown();
-});
-
-async function until(handle: WorkflowHandle, what: string, check: (r: RunRecord) => boolean): Promise<RunRecord> {
-  for (let i = 0; i < 300; i++) {
-    const r = await handle.query(progressQuery);
-    if (r.steps.length > 0 && check(r)) return r; // no steps yet: the plan is still compiling
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const t = useHarness();
 
 test('onFailure: pause waits for a person, who retries the step, then skips it', async () => {
-  const s = Scenario.webshop(h, (doc) => {
+  const s = Scenario.webshop(t.h, (doc) => {
     doc.setIn(['groups', 2, 'workloads', 0, 'actions'], {
       validate: { onFailure: 'pause', retry: { maxAttempts: 1 } },
     });
@@ -36,15 +19,15 @@ test('onFailure: pause waits for a person, who retries the step, then skips it',
   try {
     const handle = await s.start('test');
     const waiting = (r: RunRecord) => step(r, 'web-1/validate').status === 'waiting';
-    await until(handle, 'the failed validation to wait', waiting);
+    await waitForRecord(handle, 'the failed validation to wait', waiting);
     // Other work goes on meanwhile: web-2 is validated while web-1 waits.
-    await until(handle, 'web-2 to validate', (r) => step(r, 'web-2/validate').status === 'succeeded');
+    await waitForRecord(handle, 'web-2 to validate', (r) => step(r, 'web-2/validate').status === 'succeeded');
     const refused = await handle
       .executeUpdate('retryStep', { args: [{ step: 'web-2/validate', by: 'alice' }] })
       .catch((e: { cause?: Error }) => e);
     expect((refused as { cause?: Error }).cause?.message).toContain('is not waiting after a failure');
     await handle.executeUpdate('retryStep', { args: [{ step: 'web-1/validate', by: 'alice' }] });
-    await until(
+    await waitForRecord(
       handle,
       'the retry to fail and wait again',
       (r) => waiting(r) && step(r, 'web-1/validate').attempts === 2,
@@ -66,7 +49,7 @@ test('onFailure: pause waits for a person, who retries the step, then skips it',
 });
 
 test('an approval that times out rejects, as the runbook says, and nothing is recovered', async () => {
-  const s = Scenario.webshop(h, (doc) => doc.setIn(['steps', 0, 'approval', 'timeout'], '1s'));
+  const s = Scenario.webshop(t.h, (doc) => doc.setIn(['steps', 0, 'approval', 'timeout'], '1s'));
   await s.startWorkers();
   try {
     const { record, message } = await failedRecord(await s.start('planned-migration'));
@@ -82,12 +65,12 @@ test('an approval that times out rejects, as the runbook says, and nothing is re
 });
 
 test('pause holds every new step until resume', async () => {
-  const s = Scenario.webshop(h);
+  const s = Scenario.webshop(t.h);
   await s.startWorkers();
   try {
     const handle = await s.start('test');
     await handle.signal('pause', { by: 'carol' });
-    await until(handle, 'the pause to apply', (r) => r.status === 'paused');
+    await waitForRecord(handle, 'the pause to apply', (r) => r.status === 'paused');
     await new Promise((res) => setTimeout(res, 1500));
     let record = await handle.query(progressQuery);
     // The owner's approval is given, but nothing after it starts while paused.

@@ -4,17 +4,10 @@
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Document } from 'yaml';
-import { failedRecord, Scenario, startHarness, step } from './harness';
-import type { Harness } from './harness';
+import { failedRecord, Scenario, step, useHarness, waitForRecord } from './harness';
 import { progressQuery } from '../../workflows/messages';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-}, 120_000);
-afterAll(async () => {
-  await h?.teardown();
-});
+const t = useHarness();
 
 const fault = (f: Record<string, unknown>) => (doc: Document) => {
   const faults = (doc.getIn(['simulation', 'faults']) as unknown[] | undefined) ?? [];
@@ -22,7 +15,7 @@ const fault = (f: Record<string, unknown>) => (doc: Document) => {
 };
 
 test('test then cleanup on the three-tier example leaves the simulated site exactly as before', async () => {
-  const s = Scenario.webshop(h);
+  const s = Scenario.webshop(t.h);
   await s.seed();
   const before = await s.inventory();
   await s.startWorkers();
@@ -49,7 +42,7 @@ test('test then cleanup on the three-tier example leaves the simulated site exac
 });
 
 test('a fault injected twice is retried to success, and the VM is powered on once', async () => {
-  const s = Scenario.webshop(h, fault({ operation: 'powerOn', workload: 'app-1', effect: 'fail', times: 2 }));
+  const s = Scenario.webshop(t.h, fault({ operation: 'powerOn', workload: 'app-1', effect: 'fail', times: 2 }));
   await s.startWorkers();
   try {
     const record = await s.runToEnd('test');
@@ -62,7 +55,7 @@ test('a fault injected twice is retried to success, and the VM is powered on onc
 });
 
 test('a permanent fault aborts, compensates in reverse order, and the site ends as it started', async () => {
-  const s = Scenario.webshop(h, fault({ operation: 'validate', workload: 'web-1', effect: 'fail-always' }));
+  const s = Scenario.webshop(t.h, fault({ operation: 'validate', workload: 'web-1', effect: 'fail-always' }));
   await s.seed();
   const before = await s.inventory();
   await s.startWorkers();
@@ -94,18 +87,14 @@ test('a permanent fault aborts, compensates in reverse order, and the site ends 
 });
 
 test('cancel mid-run compensates what was done', async () => {
-  const s = Scenario.webshop(h, (doc) => doc.setIn(['simulation', 'latency'], { default: '50ms', waitReady: '5s' }));
+  const s = Scenario.webshop(t.h, (doc) => doc.setIn(['simulation', 'latency'], { default: '50ms', waitReady: '5s' }));
   await s.seed();
   const before = await s.inventory();
   await s.startWorkers();
   try {
     const handle = await s.start('test');
     // Wait until the database is powered on, then cancel.
-    for (let i = 0; i < 200; i++) {
-      const r = await handle.query(progressQuery);
-      if (r.steps.find((x) => x.id === 'orders-db/powerOn')?.status === 'succeeded') break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await waitForRecord(handle, 'the database to power on', (r) => step(r, 'orders-db/powerOn').status === 'succeeded');
     await handle.cancel();
     await expect(handle.result()).rejects.toThrow();
     expect((await handle.describe()).status.name).toBe('CANCELLED');
@@ -119,17 +108,13 @@ test('cancel mid-run compensates what was done', async () => {
 });
 
 test('approvals: one given before the gate is kept, and `temporal workflow signal` opens the gate', async () => {
-  const s = Scenario.webshop(h);
+  const s = Scenario.webshop(t.h);
   await s.startWorkers();
   try {
     const handle = await s.start('planned-migration');
     // Bob approves at once, before the run has even compiled its plan.
     await handle.signal('approve', { step: 'plan/approve-failover', by: 'bob' });
-    for (let i = 0; i < 100; i++) {
-      const r = await handle.query(progressQuery);
-      if (r.steps.find((x) => x.id === 'plan/approve-failover')?.status === 'waiting') break;
-      await new Promise((res) => setTimeout(res, 100));
-    }
+    await waitForRecord(handle, 'the gate', (r) => step(r, 'plan/approve-failover').status === 'waiting');
     let record = await handle.query(progressQuery);
     expect(step(record, 'plan/approve-failover').status).toBe('waiting');
     expect(step(record, 'orders-db/preCheck').status).toBe('pending');
@@ -164,7 +149,7 @@ test('approvals: one given before the gate is kept, and `temporal workflow signa
 });
 
 test('a second start of the same plan and mode is rejected while the first runs', async () => {
-  const s = Scenario.webshop(h);
+  const s = Scenario.webshop(t.h);
   await s.startWorkers();
   try {
     const first = await s.start('planned-migration', `drover-webshop-planned-migration-${s.id}`);
@@ -179,7 +164,7 @@ test('a second start of the same plan and mode is rejected while the first runs'
 
 test('an invalid runbook started through the Temporal CLI fails at once with its diagnostics', async () => {
   const s = new Scenario(
-    h,
+    t.h,
     'apiVersion: drover.dev/v1\nkind: RecoveryPlan\nmetadata: { name: x }\nobjectives: { rpo: 15m, rto: 1hour }\n',
   );
   await s.startWorkers();
@@ -197,7 +182,7 @@ test('an invalid runbook started through the Temporal CLI fails at once with its
       '--input',
       '{"runbook":"runbook.yaml","mode":"test"}',
     );
-    const handle = h.env.client.workflow.getHandle(id);
+    const handle = t.h.env.client.workflow.getHandle(id);
     const err = await handle.result().catch((e: { cause?: { type?: string; message: string } }) => e);
     expect((err as { cause: { type: string } }).cause.type).toBe('InvalidRunbook');
     expect((err as { cause: { message: string } }).cause.message).toContain(
