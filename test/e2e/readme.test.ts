@@ -3,72 +3,11 @@
  * `drover worker`, a run started and approved with the `temporal` CLI, `drover report`, and `drover run`
  * refusing a second run of the same plan and mode.
  */
-import { execFile, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { useDroverServer } from './processes';
 
-const ROOT = join(__dirname, '..', '..');
-const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
-const TEMPORAL = join(ROOT, '.temporal', 'bin', 'temporal');
-const run = promisify(execFile);
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-
-let port: number;
-let env: NodeJS.ProcessEnv;
-const children: ChildProcess[] = [];
-
-function background(...args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  return child;
-}
-
-const drover = (...args: string[]) =>
-  run(process.execPath, [BIN, ...args], { cwd: ROOT, env }).then(
-    (r) => ({ code: 0, ...r }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
-const temporal = (...args: string[]) => run(TEMPORAL, [...args, '--address', `127.0.0.1:${port}`], { cwd: ROOT });
-
-beforeAll(async () => {
-  port = await freePort();
-  env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, NO_COLOR: '1' };
-  background(
-    'server',
-    '--port',
-    String(port),
-    '--ui-port',
-    String(await freePort()),
-    '--db',
-    join(mkdtempSync(join(tmpdir(), 'drover-e2e-')), 'db'),
-  );
-  for (let i = 0; ; i++) {
-    try {
-      await temporal('operator', 'cluster', 'health');
-      break;
-    } catch (e) {
-      if (i > 60) throw e;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-  }
+const { background, drover, temporal } = useDroverServer();
+beforeAll(() => {
   background('worker');
-}, 60_000);
-
-afterAll(async () => {
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
 });
 
 test('start with `temporal workflow start`, approve with `temporal workflow signal`, read it with `drover report`', async () => {

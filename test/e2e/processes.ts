@@ -1,0 +1,82 @@
+/** Real processes for end-to-end tests: `drover server` on free ports, `drover` commands, the `temporal` CLI. */
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+export const ROOT = join(__dirname, '..', '..');
+const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
+const TEMPORAL = join(ROOT, '.temporal', 'bin', 'temporal');
+const run = promisify(execFile);
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+
+export interface Processes {
+  /** Starts `drover <args>` in the background; its stderr is collected in `logs`. */
+  background(...args: string[]): ChildProcess & { logs: string[] };
+  drover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  temporal(...args: string[]): Promise<{ stdout: string }>;
+}
+
+/** A `drover server` for the test file (started before its tests, stopped after), and helpers. */
+export function useDroverServer(): Processes {
+  let port = 0;
+  let env: NodeJS.ProcessEnv = {};
+  const children: ChildProcess[] = [];
+  const p: Processes = {
+    background(...args) {
+      const child = spawn(process.execPath, [BIN, ...args], {
+        cwd: ROOT,
+        env,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      }) as ChildProcess & { logs: string[] };
+      child.logs = [];
+      child.stderr!.on('data', (d: Buffer) => child.logs.push(d.toString()));
+      children.push(child);
+      return child;
+    },
+    drover: (...args) =>
+      run(process.execPath, [BIN, ...args], { cwd: ROOT, env }).then(
+        (r) => ({ code: 0, ...r }),
+        (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+      ),
+    temporal: (...args) => run(TEMPORAL, [...args, '--address', `127.0.0.1:${port}`], { cwd: ROOT }),
+  };
+  beforeAll(async () => {
+    port = await freePort();
+    env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, NO_COLOR: '1' };
+    p.background(
+      'server',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(await freePort()),
+      '--db',
+      join(mkdtempSync(join(tmpdir(), 'drover-e2e-')), 'db'),
+    );
+    for (let i = 0; ; i++) {
+      try {
+        await p.temporal('operator', 'cluster', 'health');
+        break;
+      } catch (e) {
+        if (i > 60) throw e;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }, 60_000);
+  afterAll(async () => {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+  });
+  return p;
+}
