@@ -26,6 +26,11 @@ export interface Processes {
   background(...args: string[]): ChildProcess & { logs: string[] };
   drover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   temporal(...args: string[]): Promise<{ stdout: string }>;
+  /**
+   * The README's commands: start the web shop in test mode with `temporal workflow start`, approve its
+   * gate with `temporal workflow signal`, and wait with `temporal workflow result` (its output returned).
+   */
+  webshopTestViaTemporalCli(workflowId: string, approver: string): Promise<string>;
 }
 
 /** A `drover server` for the test file (started before its tests, stopped after), and helpers. */
@@ -51,6 +56,24 @@ export function useDroverServer(): Processes {
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
       ),
     temporal: (...args) => run(TEMPORAL, [...args, '--address', `127.0.0.1:${port}`], { cwd: ROOT }),
+    async webshopTestViaTemporalCli(id, approver) {
+      const input = '{"runbook":"runbooks/webshop.yaml","mode":"test"}';
+      await p.temporal(
+        'workflow',
+        'start',
+        '--task-queue',
+        'drover',
+        '--type',
+        'runRecoveryPlan',
+        '--workflow-id',
+        id,
+        '--input',
+        input,
+      );
+      const approval = JSON.stringify({ step: 'plan/approve-test', by: approver });
+      await p.temporal('workflow', 'signal', '--workflow-id', id, '--name', 'approve', '--input', approval);
+      return (await p.temporal('workflow', 'result', '--workflow-id', id)).stdout;
+    },
   };
   beforeAll(async () => {
     port = await freePort();

@@ -5,36 +5,14 @@
  */
 import { useDroverServer } from './processes';
 
-const { background, drover, temporal } = useDroverServer();
+const { background, drover, webshopTestViaTemporalCli } = useDroverServer();
 beforeAll(() => {
   background('worker');
 });
 
 test('start with `temporal workflow start`, approve with `temporal workflow signal`, read it with `drover report`', async () => {
   const id = `readme-${process.pid}`;
-  await temporal(
-    'workflow',
-    'start',
-    '--task-queue',
-    'drover',
-    '--type',
-    'runRecoveryPlan',
-    '--workflow-id',
-    id,
-    '--input',
-    '{"runbook":"runbooks/webshop.yaml","mode":"test"}',
-  );
-  await temporal(
-    'workflow',
-    'signal',
-    '--workflow-id',
-    id,
-    '--name',
-    'approve',
-    '--input',
-    '{"step":"plan/approve-test","by":"alice"}',
-  );
-  const { stdout: result } = await temporal('workflow', 'result', '--workflow-id', id);
+  const result = await webshopTestViaTemporalCli(id, 'alice');
   expect(result).toMatch(/COMPLETED/);
   const report = await drover('report', id, '--format', 'markdown');
   expect(report.code).toBe(0);

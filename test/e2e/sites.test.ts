@@ -4,36 +4,14 @@
  */
 import { useDroverServer } from './processes';
 
-const { background, temporal } = useDroverServer();
+const { background, webshopTestViaTemporalCli } = useDroverServer();
 
 test('each site’s activities run on the worker started with --site for it', async () => {
   const east = background('worker', '--site', 'dc-east', '--orchestration');
   const west = background('worker', '--site', 'dc-west');
   const id = `sites-${process.pid}`;
-  await temporal(
-    'workflow',
-    'start',
-    '--task-queue',
-    'drover',
-    '--type',
-    'runRecoveryPlan',
-    '--workflow-id',
-    id,
-    '--input',
-    '{"runbook":"runbooks/webshop.yaml","mode":"test"}',
-  );
-  await temporal(
-    'workflow',
-    'signal',
-    '--workflow-id',
-    id,
-    '--name',
-    'approve',
-    '--input',
-    '{"step":"plan/approve-test","by":"bob"}',
-  );
-  const { stdout } = await temporal('workflow', 'result', '--workflow-id', id);
-  expect(stdout).toMatch(/COMPLETED/);
+  const result = await webshopTestViaTemporalCli(id, 'bob');
+  expect(result).toMatch(/COMPLETED/);
   const sitesIn = (logs: string[]) => {
     const lines = logs
       .join('')
