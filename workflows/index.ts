@@ -53,6 +53,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   const failureDecision = new Map<string, 'retry' | 'skip'>();
   const early: { input: StepDecisionInput; decision: Decision['decision'] }[] = [];
   let paused = false;
+  let resumed = false;
   registerHandlers();
 
   plan = await compilePlan(input);
@@ -100,7 +101,10 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     await wf.CancellationScope.cancellable(async () => {
       while (done < thePlan.steps.length && !stopping) {
         launchReady();
-        await wf.condition(() => finished.length > 0 || (!paused && canLaunchAny()));
+        // After launchReady, nothing more can start until a step finishes (freeing a slot, readying
+        // dependents) or a resume: those are the only wake-ups.
+        await wf.condition(() => finished.length > 0 || resumed);
+        resumed = false;
         for (const f of finished.splice(0)) complete(f.id, f.ok);
       }
       // Aborting: let the steps already running finish, so their compensations are known.
@@ -181,20 +185,6 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     let n = 0;
     for (const c of perSite.values()) n += c;
     return n;
-  }
-
-  function canLaunchAny(): boolean {
-    if (stopping || ready.size === 0) return false;
-    // Cheap check: is any ready step launchable? Pop-and-push keeps the heap intact.
-    const held: number[] = [];
-    let found = false;
-    while (ready.size > 0 && !found) {
-      const i = ready.pop();
-      held.push(i);
-      found = canLaunch(thePlan.steps[i]!);
-    }
-    for (const i of held) ready.push(i);
-    return found;
   }
 
   function launchReady(): void {
@@ -464,6 +454,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     });
     wf.setHandler(msg.resumeSignal, (d) => {
       paused = false;
+      resumed = true;
       if (record.status === 'paused') record.status = 'running';
       event(`resumed${d?.by ? ` by ${d.by}` : ''}`);
     });
