@@ -9,8 +9,9 @@ import { resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type winston from 'winston';
-import { compile, formatDiagnostic, INFRASTRUCTURE_KINDS } from '../compiler';
-import type { Plan, ProviderName } from '../compiler';
+import { compile, formatDiagnostic, INFRASTRUCTURE_KINDS, sha256 } from '../compiler';
+import type { Partition, Plan, ProviderName } from '../compiler';
+import { DEFAULT_SHARD_SIZE, partitionPlan, shardPlanOf, skeletonOf } from '../compiler/partition';
 import type { CommandSpec, HttpSpec } from '../compiler/runbook';
 import { gitCommitOf } from '../cli/files';
 import { ProviderError } from '../providers/errors';
@@ -21,8 +22,8 @@ import type { CompileInput, StepInput, StepOutcome } from './types';
 export type { CompileInput, StepInput, StepOutcome } from './types';
 
 /**
- * The largest plan one run carries: Temporal rejects payloads over 2 MB, and the run record and the
- * history grow with the plan. Larger plans need the per-group decomposition (see README, Scale).
+ * The largest plan (or skeleton, or shard) one payload carries: Temporal rejects payloads over 2 MB.
+ * Large plans are split into shards (compiler/partition.ts), each far below this.
  */
 export const MAX_PLAN_BYTES = 1_500_000;
 
@@ -36,6 +37,30 @@ export interface ActivityDeps {
 
 export function createActivities(deps: ActivityDeps) {
   const env = deps.env ?? process.env;
+  /** The last few compiled plans: every shard of a large run asks for its slice of the same one. */
+  const compiled = new Map<string, { plan: Plan; partition: Partition | undefined }>();
+
+  function compileCached(input: CompileInput, text: string) {
+    const commit = gitCommitOf(input.runbook, deps.cwd);
+    const size = input.shardSize ?? DEFAULT_SHARD_SIZE;
+    const key = [input.runbook, input.mode, commit ?? '', size, sha256(text)].join('|');
+    const hit = compiled.get(key);
+    if (hit) return hit;
+    const result = compile(text, { file: input.runbook, mode: input.mode, ...(commit ? { gitCommit: commit } : {}) });
+    if (!result.plan) {
+      const errors = result.diagnostics.filter((d) => d.severity === 'error');
+      throw ApplicationFailure.create({
+        type: 'InvalidRunbook',
+        nonRetryable: true,
+        message: `${input.runbook} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, text, { color: false })).join('\n')}`,
+        details: [errors],
+      });
+    }
+    const entry = { plan: result.plan, partition: partitionPlan(result.plan, size) };
+    compiled.set(key, entry);
+    if (compiled.size > 4) compiled.delete(compiled.keys().next().value!);
+    return entry;
+  }
 
   /** Runs `fn` with a heartbeat every 2 s (so a dead worker is noticed fast) and logs its outcome. */
   async function step(
@@ -104,7 +129,11 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...infra,
 
-    /** Reads and compiles a runbook on the worker, so the plan, its hash and git commit are in history. */
+    /**
+     * Reads and compiles a runbook on the worker, so the plan, its hash and git commit are in history.
+     * A large plan comes back as its skeleton (the root's steps and the partition); with `shard`, that
+     * shard's slice, after checking that the runbook still compiles to the plan the run started with.
+     */
     async compileRunbook(input: CompileInput): Promise<Plan> {
       let text: string;
       try {
@@ -116,26 +145,27 @@ export function createActivities(deps: ActivityDeps) {
           message: `cannot read runbook ${input.runbook} on the worker (relative paths are from ${deps.cwd})`,
         });
       }
-      const commit = gitCommitOf(input.runbook, deps.cwd);
-      const result = compile(text, { file: input.runbook, mode: input.mode, ...(commit ? { gitCommit: commit } : {}) });
-      if (!result.plan) {
-        const errors = result.diagnostics.filter((d) => d.severity === 'error');
-        throw ApplicationFailure.create({
-          type: 'InvalidRunbook',
-          nonRetryable: true,
-          message: `${input.runbook} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, text, { color: false })).join('\n')}`,
-          details: [errors],
-        });
+      const { plan, partition } = compileCached(input, text);
+      if (input.shard !== undefined) {
+        if (plan.planHash !== input.planHash || !partition || !partition.shards[input.shard]) {
+          throw ApplicationFailure.create({
+            type: 'PlanChanged',
+            nonRetryable: true,
+            message: `${input.runbook} no longer compiles to the plan this run started with (${input.planHash?.slice(0, 12)}, now ${plan.planHash.slice(0, 12)}): it changed on this worker mid-run; run it again`,
+          });
+        }
+        return shardPlanOf(plan, partition, input.shard);
       }
-      const bytes = Buffer.byteLength(JSON.stringify(result.plan));
+      const out = partition ? skeletonOf(plan, partition) : plan;
+      const bytes = Buffer.byteLength(JSON.stringify(out));
       if (bytes > MAX_PLAN_BYTES) {
         throw ApplicationFailure.create({
           type: 'PlanTooLarge',
           nonRetryable: true,
-          message: `the ${input.mode} plan of ${input.runbook} is ${(bytes / 1e6).toFixed(1)} MB (${result.plan.steps.length} steps): one Temporal run holds at most ${MAX_PLAN_BYTES / 1e6} MB; split the runbook (fewer workloads per plan) until Drover splits large plans itself`,
+          message: `the ${input.mode} plan of ${input.runbook} is ${(bytes / 1e6).toFixed(1)} MB (${out.steps.length} steps) even split into shards; one Temporal payload holds at most ${MAX_PLAN_BYTES / 1e6} MB: split the runbook`,
         });
       }
-      return result.plan;
+      return out;
     },
 
     /** A command from the runbook: argv, no shell; its exit status and output are the result. */

@@ -26,6 +26,11 @@ export interface StepOutcome {
 export interface CompileInput {
   runbook: string;
   mode: Mode;
+  /** Activity steps per shard; a plan with more is split (compiler/partition.ts). */
+  shardSize?: number;
+  /** Return this shard's slice of the plan, which must still have this hash. */
+  shard?: number;
+  planHash?: string;
 }
 
 /** Error types the activities raise (`ApplicationFailure.type`); runbooks may list them as non-retryable. */
@@ -35,5 +40,6 @@ export const ACTIVITY_ERRORS = {
   CommandFailed: 'a command exited with an unexpected status',
   HttpFailed: 'an HTTP request failed or returned an unexpected status or body',
   UnknownProvider: 'no provider of that name is registered on this worker',
-  PlanTooLarge: 'the compiled plan is too large for one run (see README, Scale)',
+  PlanTooLarge: 'the compiled plan is too large for one run even split into shards (see README, Scale)',
+  PlanChanged: 'the runbook changed on the worker while a shard of its run was starting',
 } as const;

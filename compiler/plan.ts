@@ -153,4 +153,48 @@ export interface Plan {
   simulation?: Simulation;
   /** sha256 of this plan's canonical JSON without `planHash`. */
   planHash: string;
+  /**
+   * Only on a large plan's skeleton (compiler/partition.ts): `steps` then holds the root's steps only, and
+   * each shard's steps run in a child workflow that compiles its own slice. `planHash` is the whole plan's.
+   */
+  partition?: Partition;
+}
+
+/** At most this many activities are running or scheduled at once in one workflow execution. */
+export const MAX_PENDING_PER_EXECUTION = 500;
+
+/** Concurrency slots one execution may use: of the plan's `maxParallel`, and of each site's. */
+export interface Budget {
+  plan: number;
+  sites: Record<string, number>;
+}
+
+/** One child workflow's part of a large plan. */
+export interface ShardSpec {
+  index: number;
+  /** Groups whose group-level steps it runs (its workloads may come from more groups when one is split). */
+  groups: string[];
+  workloads: number;
+  steps: number;
+  activitySteps: number;
+  /** Steps it depends on that another execution runs. */
+  imports: string[];
+  /** Its steps that another execution depends on. */
+  exports: string[];
+  budget: Budget;
+}
+
+/** How a large plan is split across one root execution and child executions (compiler/partition.ts). */
+export interface Partition {
+  /** Activity steps per shard aimed at. */
+  shardSize: number;
+  root: { steps: number; activitySteps: number; imports: string[]; exports: string[]; budget: Budget };
+  shards: ShardSpec[];
+  /** For each exported step, the executions that import it: shard indexes, -1 for the root. */
+  importers: Record<string, number[]>;
+  /** Which shard runs each workload's steps, and each group's own steps. */
+  workloadShard: Record<string, number>;
+  groupShard: Record<string, number>;
+  /** People-facing steps (approval, prompt, confirm) run by shards, so the root can check and route decisions. */
+  people: { id: string; kind: StepKind; shard: number; approvers?: string[] }[];
 }

@@ -39,3 +39,34 @@ export const progressQuery = defineQuery<RunRecord>('progress');
 export const WORKFLOW_TYPE = 'runRecoveryPlan';
 /** The task queue of the orchestration (workflows and runbook compilation). */
 export const ORCHESTRATION_QUEUE = 'drover';
+
+// ---- between the root execution of a large plan and its shards (child workflows) ----
+
+/** Shard → root, batched per workflow task. */
+export interface ShardReport {
+  shard: number;
+  /** Exported steps that finished (and let the run go on). */
+  exported?: string[];
+  /** Imported steps whose local dependents are all undone, in compensation. */
+  undone?: string[];
+  /** Every step of the shard is done; the shard waits for the root's verdict. */
+  finished?: boolean;
+  /** The shard stopped: one of its steps failed (abort), or it was cancelled on its own. */
+  stopped?: { reason: 'abort' | 'cancel'; failedStep?: string; message?: string };
+}
+export const shardReportSignal = defineSignal<[ShardReport]>('shardReport');
+
+/** Root → shard, batched per workflow task. */
+export interface ShardControl {
+  /** Imported steps another execution finished. */
+  imported?: string[];
+  /** Exported steps every importer has undone its dependents of. */
+  undone?: string[];
+  /** Stop and compensate. */
+  stop?: 'abort' | 'cancel';
+  /** The whole run succeeded: return. */
+  commit?: boolean;
+}
+export const shardControlSignal = defineSignal<[ShardControl]>('shardControl');
+
+export const SHARD_WORKFLOW_TYPE = 'runPlanShard';

@@ -70,4 +70,30 @@ export interface RunRecord {
   steps: StepRecord[];
   /** Notable events in order: approvals, pauses, ignored signals, compensation. */
   events: { at: number; text: string }[];
+  /**
+   * A large plan runs in child executions (README, Scale): `steps` then lists the root's own steps, and
+   * each shard's record is its child workflow's result (`drover report` merges them).
+   */
+  shards?: ShardSummary[];
+}
+
+/** One child execution of a large plan, as the root's record lists it. */
+export interface ShardSummary {
+  index: number;
+  workflowId: string;
+  groups: string[];
+  steps: number;
+  status: 'running' | 'finished' | RunStatus;
+  failedStep?: string;
+  /** End of its last recovery step, and the oldest recovery point it restored from. */
+  recoveredAt?: number;
+  recoveryPointAt?: number;
+}
+
+/** What a shard returns: its own record (its steps only) and its figures for the root. */
+export interface ShardResult {
+  record: RunRecord;
+  recoveredAt?: number;
+  recoveryPointAt?: number;
+  failedStep?: string;
 }

@@ -1,0 +1,83 @@
+/** What the run's root and its shards share: the record's header, compiling in an activity, the courier. */
+import * as wf from '@temporalio/workflow';
+import { ApplicationFailure } from '@temporalio/workflow';
+import type { DroverActivities } from '../activities';
+import type { CompileInput } from '../activities/types';
+import type { Plan } from '../compiler/plan';
+import type { RunRecord } from './record';
+
+export function newRecord(workflowId: string): RunRecord {
+  return {
+    workflowId,
+    plan: { name: '', mode: 'test', planHash: '', sourceFile: '', sourceSha256: '', from: '', to: '' },
+    status: 'running',
+    startedAt: Date.now(),
+    objectives: { rpoMs: 0, rtoMs: 0 },
+    achieved: {},
+    steps: [],
+    events: [],
+  };
+}
+
+export function describePlan(record: RunRecord, plan: Plan): void {
+  record.plan = {
+    name: plan.name,
+    mode: plan.mode,
+    planHash: plan.planHash,
+    sourceFile: plan.source.file,
+    sourceSha256: plan.source.sha256,
+    ...(plan.source.gitCommit ? { gitCommit: plan.source.gitCommit } : {}),
+    from: plan.from,
+    to: plan.to,
+  };
+  record.objectives = plan.objectives;
+}
+
+export function eventLog(record: RunRecord): (text: string) => void {
+  const { workflowId } = wf.workflowInfo();
+  return (text: string) => {
+    record.events.push({ at: Date.now(), text });
+    wf.log.info(text, { workflowId });
+  };
+}
+
+/** Compiles a runbook on the worker (the orchestration queue); a runbook error fails the run at once. */
+export async function compileInActivity(input: CompileInput): Promise<Plan> {
+  const compiler = wf.proxyActivities<DroverActivities>({
+    taskQueue: wf.workflowInfo().taskQueue,
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRunbook'] },
+  });
+  try {
+    return await compiler.compileRunbook(input);
+  } catch (err) {
+    const cause = (err as wf.ActivityFailure).cause;
+    if (cause instanceof ApplicationFailure || (cause as { name?: string })?.name === 'ApplicationFailure') {
+      const app = cause as ApplicationFailure;
+      throw ApplicationFailure.create({
+        type: app.type ?? 'InvalidRunbook',
+        nonRetryable: true,
+        message: app.message,
+        details: app.details ?? [],
+      });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Sends `take()` whenever `pending()`: one message per workflow task at most, each after the previous one
+ * was delivered, so they arrive in order. Ends once `closing()` and nothing is pending.
+ */
+export async function courier<T>(
+  pending: () => boolean,
+  take: () => T,
+  send: (batch: T) => Promise<void>,
+  closing: () => boolean,
+): Promise<void> {
+  for (;;) {
+    await wf.condition(() => pending() || closing());
+    if (!pending()) return;
+    await send(take());
+  }
+}

@@ -1,0 +1,541 @@
+/**
+ * The step engine: runs a set of plan steps inside one workflow execution. A small plan is one engine in
+ * one execution; a large plan is one engine in the root and one in each shard (workflows/shard.ts), wired
+ * together by exports and imports that the root relays.
+ *
+ * - Forward: a step starts the moment its own dependencies are done (local ones, or imported ones reported
+ *   by another execution), within this execution's budget of the plan's and each site's `maxParallel`.
+ * - Compensation: in reverse dependency order, as a graph: a step is undone once everything that depended
+ *   on it has been undone (across executions, through `remoteUndone` and the `undone` outbox), so
+ *   independent undos run in parallel and a dependency is never undone under something still using it.
+ *   Runs in a non-cancellable scope; failures are recorded, and the rest still run.
+ * - People: approvals, prompts, a retry or skip after a failure with `onFailure: pause`.
+ *
+ * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
+ */
+import * as wf from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure } from '@temporalio/workflow';
+import type { DroverActivities } from '../activities';
+import type { StepInput, StepOutcome } from '../activities/types';
+import { MinHeap } from '../compiler/graph';
+import { IN_WORKFLOW_KINDS } from '../compiler/partition';
+import type { Budget, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
+import type { StepDecisionInput } from './messages';
+import type { Decision, RunRecord, StepRecord } from './record';
+
+const HEARTBEAT_TIMEOUT_MS = 10_000;
+const NO_TIMEOUT_MS = 7 * 24 * 3_600_000;
+
+export type StopReason = 'abort' | 'cancel';
+export type DecisionKind = Decision['decision'];
+
+export interface EngineSpec {
+  /** This execution's steps, in topological order. Dependencies not among them are imports. */
+  steps: PlanStep[];
+  sites: Record<string, PlanSite>;
+  budget: Budget;
+  /** The run's id (the root workflow's): simulated faults count per run, across executions. */
+  runId: string;
+  simulation?: Simulation;
+  /** Local steps that other executions depend on. */
+  exports?: ReadonlySet<string>;
+  /** The record whose `steps` this engine fills and whose `events` it appends to. */
+  record: RunRecord;
+  event(text: string): void;
+}
+
+export class StepEngine {
+  readonly recs = new Map<string, StepRecord>();
+  /** For the execution's courier: exported steps done, and imports whose local dependents are all undone. */
+  readonly outbox: { exported: string[]; undone: string[] } = { exported: [], undone: [] };
+  stopping: StopReason | undefined;
+  /** The local step whose failure stopped the run, if one did. */
+  failedStep: string | undefined;
+  /** Activity steps compensated (successfully or not). */
+  compensated = 0;
+
+  private readonly spec: EngineSpec;
+  private readonly byId: Map<string, PlanStep>;
+  private readonly position: Map<string, number>;
+  private readonly waitingOn: Map<string, number>;
+  /** Local dependents of every step id seen, local or imported. */
+  private readonly dependents = new Map<string, string[]>();
+  private readonly ready = new MinHeap();
+  private readonly running = new Set<string>();
+  private readonly perSite = new Map<string, number>();
+  private readonly finished: { id: string; ok: boolean }[] = [];
+  private readonly arrived: string[] = [];
+  private readonly decisions = new Map<string, Decision[]>();
+  private readonly failureDecision = new Map<string, 'retry' | 'skip'>();
+  private readonly remoteUndoneIds: string[] = [];
+  private done = 0;
+  private paused = false;
+  private resumed = false;
+
+  constructor(spec: EngineSpec) {
+    this.spec = spec;
+    this.byId = new Map(spec.steps.map((s) => [s.id, s]));
+    this.position = new Map(spec.steps.map((s, i) => [s.id, i]));
+    this.waitingOn = new Map(spec.steps.map((s) => [s.id, s.dependsOn.length]));
+    for (const s of spec.steps) {
+      for (const d of s.dependsOn) {
+        const list = this.dependents.get(d);
+        if (list) list.push(s.id);
+        else this.dependents.set(d, [s.id]);
+      }
+    }
+    for (const s of spec.steps) {
+      const r: StepRecord = { id: s.id, kind: s.kind, site: s.site, status: 'pending', attempts: 0 };
+      if (s.workload) r.workload = s.workload;
+      if (s.group) r.group = s.group;
+      this.recs.set(s.id, r);
+      spec.record.steps.push(r);
+    }
+    spec.steps.forEach((s, i) => s.dependsOn.length === 0 && this.ready.push(i));
+  }
+
+  get steps(): readonly PlanStep[] {
+    return this.spec.steps;
+  }
+
+  step(id: string): PlanStep | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Another execution finished `id`, which some local steps depend on. */
+  importDone(id: string): void {
+    if (this.dependents.has(id) && !this.byId.has(id)) this.arrived.push(id);
+  }
+
+  /** Every execution that imports local step `id` has undone its dependents of it. */
+  remoteUndone(id: string): void {
+    if (this.byId.has(id)) this.remoteUndoneIds.push(id);
+  }
+
+  /** Stop starting steps, from outside (another execution failed, or the run was cancelled). */
+  stop(reason: StopReason): void {
+    this.stopping ??= reason;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.resumed = true;
+  }
+
+  /**
+   * The forward phase: until every step is done or the run stops. A cancellation of the workflow ends it
+   * with `stopping = 'cancel'`; steps cut off mid-way stay `running` in the record.
+   */
+  async run(): Promise<void> {
+    const total = this.spec.steps.length;
+    try {
+      await wf.CancellationScope.cancellable(async () => {
+        while (this.done < total && !this.stopping) {
+          this.launchReady();
+          // After launchReady nothing more can start until a step finishes, an import arrives, or a resume.
+          await wf.condition(
+            () => this.finished.length > 0 || this.resumed || this.arrived.length > 0 || this.stopping !== undefined,
+          );
+          this.resumed = false;
+          for (const f of this.finished.splice(0)) this.complete(f.id, f.ok);
+          for (const id of this.arrived.splice(0)) this.release(id);
+        }
+        // Stopping: let the steps already running finish, so their compensations are known.
+        await wf.condition(() => this.running.size === 0);
+        for (const f of this.finished.splice(0)) this.complete(f.id, f.ok);
+      });
+    } catch (err) {
+      if (!wf.isCancellation(err)) throw err;
+      this.stopping = 'cancel';
+    }
+    for (const r of this.recs.values()) if (r.status === 'pending') r.status = 'not-run';
+  }
+
+  /** Steps whose compensation will run: completed ones, and on cancel those cut off mid-way (undo is idempotent). */
+  private needsUndo(s: PlanStep): boolean {
+    const status = this.recs.get(s.id)!.status;
+    return s.compensation !== undefined && (status === 'succeeded' || (this.stopping === 'cancel' && status === 'running'));
+  }
+
+  /** Undo, in reverse dependency order, as a graph. Never cancelled. */
+  async compensate(): Promise<void> {
+    const steps = this.spec.steps;
+    const exports = this.spec.exports ?? new Set<string>();
+    const toUndo = steps.filter((s) => this.needsUndo(s)).length;
+    const involved = toUndo > 0 || exports.size > 0 || [...this.dependents.keys()].some((d) => !this.byId.has(d));
+    if (!involved) return;
+    if (toUndo > 0) this.spec.event(`compensating ${toUndo} step(s) in reverse dependency order`);
+    // A step is undone after all its local dependents, and, when exported, after every importer says so.
+    const waiting = new Map(
+      steps.map((s) => [s.id, (this.dependents.get(s.id)?.length ?? 0) + (exports.has(s.id) ? 1 : 0)]),
+    );
+    const importWaiting = new Map<string, number>();
+    for (const [d, list] of this.dependents) if (!this.byId.has(d)) importWaiting.set(d, list.length);
+    const ready: string[] = [];
+    const active = new Set<string>();
+    const undone: string[] = [];
+    let left = steps.length;
+    const markUndone = (id: string) => {
+      left--;
+      for (const d of this.byId.get(id)!.dependsOn) {
+        if (this.byId.has(d)) {
+          const n = waiting.get(d)! - 1;
+          waiting.set(d, n);
+          if (n === 0) ready.push(d);
+        } else {
+          const n = importWaiting.get(d)! - 1;
+          importWaiting.set(d, n);
+          if (n === 0) this.outbox.undone.push(d);
+        }
+      }
+    };
+    // Reverse topological order among the ready ones: the latest step first.
+    for (let i = steps.length - 1; i >= 0; i--) if (waiting.get(steps[i]!.id) === 0) ready.push(steps[i]!.id);
+    await wf.CancellationScope.nonCancellable(async () => {
+      while (left > 0) {
+        for (const id of this.remoteUndoneIds.splice(0)) {
+          const n = waiting.get(id)! - 1;
+          waiting.set(id, n);
+          if (n === 0) ready.push(id);
+        }
+        const held: string[] = [];
+        while (ready.length > 0) {
+          const id = ready.shift()!;
+          const s = this.byId.get(id)!;
+          if (!this.needsUndo(s)) {
+            markUndone(id);
+            continue;
+          }
+          if (!this.hasSlot(s)) {
+            held.push(id);
+            continue;
+          }
+          active.add(id);
+          this.take(s);
+          this.undo(s).then(() => {
+            this.give(s);
+            active.delete(id);
+            undone.push(id);
+          }, wf.log.error);
+        }
+        ready.push(...held);
+        if (left === 0) break;
+        await wf.condition(() => undone.length > 0 || this.remoteUndoneIds.length > 0);
+        for (const id of undone.splice(0)) markUndone(id);
+      }
+    });
+  }
+
+  private async undo(s: PlanStep): Promise<void> {
+    const c = s.compensation!;
+    const rec = this.recs.get(s.id)!;
+    const startedAt = Date.now();
+    try {
+      const out = await this.activity(s, c.kind, c.retry, c.timeoutMs);
+      rec.compensation = { kind: c.kind, status: 'succeeded', startedAt, endedAt: Date.now(), message: out.message };
+    } catch (err) {
+      const error = describe(err).message;
+      rec.compensation = { kind: c.kind, status: 'failed', startedAt, endedAt: Date.now(), error };
+      this.spec.event(`compensation ${c.kind} of ${s.id} failed: ${error}`);
+    }
+    this.compensated++;
+  }
+
+  // ---- forward ----
+
+  private hasSlot(step: PlanStep): boolean {
+    if (IN_WORKFLOW_KINDS.has(step.kind)) return true;
+    const budget = this.spec.budget;
+    let active = 0;
+    for (const c of this.perSite.values()) active += c;
+    return active < budget.plan && (this.perSite.get(step.site) ?? 0) < (budget.sites[step.site] ?? 1);
+  }
+
+  private take(step: PlanStep): void {
+    if (!IN_WORKFLOW_KINDS.has(step.kind)) this.perSite.set(step.site, (this.perSite.get(step.site) ?? 0) + 1);
+  }
+
+  private give(step: PlanStep): void {
+    if (!IN_WORKFLOW_KINDS.has(step.kind)) this.perSite.set(step.site, this.perSite.get(step.site)! - 1);
+  }
+
+  private launchReady(): void {
+    if (this.paused || this.stopping) return;
+    const held: number[] = [];
+    while (this.ready.size > 0) {
+      const i = this.ready.pop();
+      const step = this.spec.steps[i]!;
+      if (!this.hasSlot(step)) {
+        held.push(i);
+        continue;
+      }
+      this.launch(step);
+    }
+    for (const i of held) this.ready.push(i);
+  }
+
+  private launch(step: PlanStep): void {
+    const rec = this.recs.get(step.id)!;
+    rec.status = 'running';
+    rec.startedAt = Date.now();
+    this.running.add(step.id);
+    this.take(step);
+    this.runStep(step).then(
+      (ok) => {
+        this.running.delete(step.id);
+        this.give(step);
+        this.finished.push({ id: step.id, ok });
+      },
+      () => {
+        // Cancellation: run() handles it; the step stays as it was.
+        this.running.delete(step.id);
+        this.give(step);
+      },
+    );
+  }
+
+  /** A finished step: release its dependents, export it, or stop the run. */
+  private complete(id: string, ok: boolean): void {
+    this.done++;
+    if (!ok) {
+      if (!this.stopping) {
+        this.stopping = 'abort';
+        this.failedStep = id;
+        this.spec.event(`step ${id} failed: ${this.recs.get(id)!.error?.message}; aborting and compensating`);
+      }
+      return;
+    }
+    if (this.spec.exports?.has(id)) this.outbox.exported.push(id);
+    this.release(id);
+  }
+
+  private release(id: string): void {
+    for (const d of this.dependents.get(id) ?? []) {
+      const left = this.waitingOn.get(d)! - 1;
+      this.waitingOn.set(d, left);
+      if (left === 0) this.ready.push(this.position.get(d)!);
+    }
+  }
+
+  /** Runs one step to its end: true when the run may go past it (succeeded, skipped, or failed with `continue`). */
+  private async runStep(step: PlanStep): Promise<boolean> {
+    const rec = this.recs.get(step.id)!;
+    for (;;) {
+      try {
+        const out = await this.perform(step, rec);
+        rec.status = 'succeeded';
+        rec.endedAt = Date.now();
+        rec.attempts += out ? out.attempt : 1;
+        if (out) {
+          rec.changed = out.changed;
+          rec.message = out.message;
+          if (out.recoveryPointAt !== undefined) rec.recoveryPointAt = out.recoveryPointAt;
+        }
+        return true;
+      } catch (err) {
+        if (wf.isCancellation(err)) throw err;
+        rec.attempts += attemptsOf(err, step.retry);
+        rec.error = describe(err);
+        rec.endedAt = Date.now();
+        if (step.onFailure === 'pause' && !this.stopping) {
+          rec.status = 'waiting';
+          this.spec.event(`step ${step.id} failed (${rec.error.message}); waiting for a person to retry or skip it`);
+          await wf.condition(() => this.failureDecision.has(step.id) || this.stopping !== undefined);
+          const d = this.failureDecision.get(step.id);
+          this.failureDecision.delete(step.id);
+          if (d === 'retry') {
+            rec.status = 'running';
+            continue;
+          }
+          if (d === 'skip') {
+            rec.status = 'skipped';
+            return true;
+          }
+        }
+        rec.status = 'failed';
+        if (step.onFailure === 'continue') {
+          this.spec.event(`step ${step.id} failed (${rec.error.message}); continuing, as its onFailure says`);
+          return true;
+        }
+        return false;
+      }
+    }
+  }
+
+  private async perform(step: PlanStep, rec: StepRecord): Promise<StepOutcome | undefined> {
+    switch (step.kind) {
+      case 'barrier':
+        return undefined;
+      case 'wait':
+        await wf.sleep(Number(step.params.durationMs ?? 0));
+        return undefined;
+      case 'approval':
+        await this.awaitApproval(step, rec);
+        return undefined;
+      case 'prompt':
+      case 'confirm':
+        await this.awaitDismissal(step, rec);
+        return undefined;
+      default:
+        return this.activity(step, step.kind, step.retry, step.timeoutMs);
+    }
+  }
+
+  private activity(step: PlanStep, kind: StepKind, retry: RetryPolicy, timeoutMs: number): Promise<StepOutcome> {
+    const site = this.spec.sites[step.site]!;
+    const name = kind === 'command' ? 'runCommand' : kind === 'http' ? 'httpRequest' : kind;
+    const acts = wf.proxyActivities<DroverActivities>({
+      taskQueue: site.taskQueue,
+      startToCloseTimeout: timeoutMs > 0 ? timeoutMs : NO_TIMEOUT_MS,
+      heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+      retry: {
+        maximumAttempts: retry.maximumAttempts,
+        initialInterval: Math.max(1, retry.initialIntervalMs),
+        backoffCoefficient: retry.backoffCoefficient,
+        maximumInterval: Math.max(retry.initialIntervalMs, retry.maximumIntervalMs, 1),
+        nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
+      },
+    });
+    const fn = acts[name as keyof DroverActivities] as (i: StepInput) => Promise<StepOutcome>;
+    const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
+    const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params: step.params, site, peer };
+    if (this.spec.simulation) input.simulation = this.spec.simulation;
+    return fn(input);
+  }
+
+  // ---- people ----
+
+  private async awaitApproval(step: PlanStep, rec: StepRecord): Promise<void> {
+    rec.status = 'waiting';
+    const required = Number(step.params.required ?? 1);
+    this.spec.event(
+      `waiting for ${required} approval(s) of ${step.id} from ${(step.params.approvers as string[]).join(', ')}`,
+    );
+    const votes = () => this.decisions.get(step.id) ?? [];
+    const approved = () => votes().filter((d) => d.decision === 'approved').length >= required;
+    const rejected = () => votes().some((d) => d.decision === 'rejected');
+    const decided = await waitFor(() => approved() || rejected(), step.timeoutMs);
+    rec.decisions = votes();
+    if (!decided) {
+      const approve = step.params.onTimeout === 'approve';
+      rec.decisions.push({
+        by: 'timeout',
+        at: Date.now(),
+        decision: approve ? 'approved-on-timeout' : 'rejected-on-timeout',
+      });
+      this.spec.event(`approval ${step.id} timed out: ${approve ? 'approved' : 'rejected'}, as the runbook says`);
+      if (approve) return;
+      throw ApplicationFailure.create({
+        type: 'ApprovalTimedOut',
+        message: `no quorum of ${required} within the approval's timeout`,
+      });
+    }
+    if (rejected()) {
+      const by = votes().find((d) => d.decision === 'rejected')!;
+      throw ApplicationFailure.create({
+        type: 'ApprovalRejected',
+        message: `rejected by ${by.by}${by.comment ? `: ${by.comment}` : ''}`,
+      });
+    }
+    rec.status = 'running';
+  }
+
+  private async awaitDismissal(step: PlanStep, rec: StepRecord): Promise<void> {
+    rec.status = 'waiting';
+    this.spec.event(
+      `waiting for a person to ${step.kind === 'confirm' ? 'confirm' : 'dismiss'} ${step.id}${step.params.message ? `: ${String(step.params.message)}` : ''}`,
+    );
+    const ok = await waitFor(() => this.decisions.has(step.id), step.timeoutMs);
+    rec.decisions = this.decisions.get(step.id) ?? [];
+    if (!ok) throw ApplicationFailure.create({ type: 'PromptTimedOut', message: 'nobody answered within the timeout' });
+    rec.status = 'running';
+  }
+
+  /** Why a decision cannot be taken, or undefined when it can. */
+  decisionProblem(d: StepDecisionInput, decision: DecisionKind): string | undefined {
+    if (!d || typeof d.step !== 'string' || typeof d.by !== 'string' || d.by === '')
+      return 'give {"step": "<step id>", "by": "<your name>"}';
+    const step = this.byId.get(d.step);
+    const rec = this.recs.get(d.step);
+    if (!step || !rec) return `no step ${d.step} in this plan`;
+    if (decision === 'approved' || decision === 'rejected') {
+      if (step.kind !== 'approval') return `${d.step} is a ${step.kind} step, not an approval`;
+      const approvers = step.params.approvers as string[];
+      if (!approvers.includes(d.by))
+        return `${d.by} is not an approver of ${d.step} (approvers: ${approvers.join(', ')})`;
+      if ((this.decisions.get(d.step) ?? []).some((x) => x.by === d.by))
+        return `${d.by} has already decided on ${d.step}`;
+      if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
+    } else if (decision === 'dismissed') {
+      if (step.kind !== 'prompt' && step.kind !== 'confirm') return `${d.step} is a ${step.kind} step, not a prompt`;
+      if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
+    } else if (!(rec.status === 'waiting' && rec.error)) {
+      return `${d.step} is not waiting after a failure (it is ${rec.status})`;
+    }
+    return undefined;
+  }
+
+  /** Applies a decision; from a Signal it is checked first (an Update's validator already did). */
+  decide(d: StepDecisionInput, decision: DecisionKind, fromSignal: boolean): string {
+    const problem = fromSignal ? this.decisionProblem(d, decision) : undefined;
+    if (problem) {
+      this.spec.event(`ignored ${decision} signal for ${d?.step} by ${d?.by}: ${problem}`);
+      return problem;
+    }
+    const entry: Decision = { by: d.by, at: Date.now(), decision };
+    if (d.comment) entry.comment = d.comment;
+    if (decision === 'retry' || decision === 'skip') {
+      this.failureDecision.set(d.step, decision);
+      const rec = this.recs.get(d.step)!;
+      (rec.decisions ??= []).push(entry);
+    } else {
+      const list = this.decisions.get(d.step) ?? [];
+      list.push(entry);
+      this.decisions.set(d.step, list);
+      const rec = this.recs.get(d.step);
+      if (rec) rec.decisions = list;
+    }
+    this.spec.event(`${d.step}: ${decision} by ${d.by}${d.comment ? ` (${d.comment})` : ''}`);
+    return `${decision} ${d.step}`;
+  }
+}
+
+/** When the run recovered (the last recovery step's end) and the oldest recovery point used, from records. */
+export function recoveryTimes(steps: readonly StepRecord[]): { recoveredAt?: number; recoveryPointAt?: number } {
+  const ends = (kinds: StepKind[]) =>
+    steps
+      .filter((r) => r.status === 'succeeded' && kinds.includes(r.kind) && r.endedAt !== undefined)
+      .map((r) => r.endedAt!);
+  const validated = ends(['validate']);
+  const recovered = validated.length ? validated : ends(['waitReady', 'powerOn', 'restore']);
+  const points = steps.filter((r) => r.kind === 'restore' && r.recoveryPointAt !== undefined).map((r) => r.recoveryPointAt!);
+  const out: { recoveredAt?: number; recoveryPointAt?: number } = {};
+  if (recovered.length) out.recoveredAt = recovered.reduce((a, b) => Math.max(a, b));
+  if (points.length) out.recoveryPointAt = points.reduce((a, b) => Math.min(a, b));
+  return out;
+}
+
+/** `condition` with a timeout in ms, where 0 means none; false when it timed out. */
+async function waitFor(fn: () => boolean, timeoutMs: number): Promise<boolean> {
+  if (timeoutMs > 0) return wf.condition(fn, timeoutMs);
+  await wf.condition(fn);
+  return true;
+}
+
+function attemptsOf(err: unknown, retry: RetryPolicy): number {
+  const details = ((err as wf.ActivityFailure)?.cause as ApplicationFailure | undefined)?.details;
+  const attempt = (details?.[0] as { attempt?: number } | undefined)?.attempt;
+  if (typeof attempt === 'number') return attempt;
+  return (err as wf.ActivityFailure)?.cause ? retry.maximumAttempts : 1;
+}
+
+export function describe(err: unknown): { type: string; message: string } {
+  const cause = (err as wf.ActivityFailure)?.cause as (Error & { type?: string }) | undefined;
+  const e = (cause ?? err) as Error & { type?: string };
+  return { type: e.type ?? e.name ?? 'Error', message: e.message ?? String(err) };
+}

@@ -1,0 +1,181 @@
+/**
+ * `runPlanShard`: one part of a large plan, a child workflow of the run's root (workflows/index.ts).
+ *
+ * It compiles its own slice of the runbook (checking the plan hash, so every part runs the same plan), runs
+ * it with its share of the concurrency budget, reports exported steps to the root as they finish, and waits
+ * for the root's verdict: `commit` (the whole run succeeded) or `stop` (compensate its part, in reverse
+ * dependency order with the other parts). It returns its record; it throws only when it cannot run at all.
+ *
+ * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
+ */
+import * as wf from '@temporalio/workflow';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import type { Mode, Plan, ShardSpec } from '../compiler/plan';
+import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
+import { StepEngine, recoveryTimes } from './engine';
+import type { DecisionKind } from './engine';
+import * as msg from './messages';
+import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
+import type { ShardResult } from './record';
+
+export interface ShardInput {
+  /** The root's workflow id: simulated faults count per run. */
+  runId: string;
+  parentId: string;
+  shard: ShardSpec;
+  /** Compile the slice from the runbook (checked against the plan hash), or run the slice given. */
+  source: { runbook: string; mode: Mode; shardSize: number; planHash: string } | { plan: Plan };
+}
+
+export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
+  const info = wf.workflowInfo();
+  const record = newRecord(info.workflowId);
+  const event = eventLog(record);
+  const index = input.shard.index;
+
+  let engine: StepEngine | undefined;
+  const early: { input: StepDecisionInput; decision: DecisionKind }[] = [];
+  const controls: ShardControl[] = [];
+  let verdict: 'commit' | 'abort' | 'cancel' | undefined;
+  let paused = false;
+  const report: ShardReport = { shard: index };
+  let reported = false;
+  let closing = false;
+  registerHandlers();
+
+  const plan =
+    'plan' in input.source
+      ? input.source.plan
+      : await compileInActivity({
+          runbook: input.source.runbook,
+          mode: input.source.mode,
+          shardSize: input.source.shardSize,
+          shard: index,
+          planHash: input.source.planHash,
+        });
+  describePlan(record, plan);
+  engine = new StepEngine({
+    steps: plan.steps,
+    sites: plan.sites,
+    budget: input.shard.budget,
+    runId: input.runId,
+    ...(plan.simulation ? { simulation: plan.simulation } : {}),
+    exports: new Set(input.shard.exports),
+    record,
+    event,
+  });
+  const theEngine = engine;
+  event(`shard ${index} of ${plan.name} (${input.shard.groups.join(', ')}) started: ${plan.steps.length} steps`);
+  for (const e of early.splice(0)) engine.decide(e.input, e.decision, true);
+  if (paused) engine.pause();
+  for (const c of controls.splice(0)) applyControl(c);
+
+  const parent = wf.getExternalWorkflowHandle(input.parentId);
+  const mail = courier(
+    () => reported || theEngine.outbox.exported.length > 0 || theEngine.outbox.undone.length > 0,
+    () => {
+      const batch: ShardReport = { ...report };
+      if (theEngine.outbox.exported.length) batch.exported = theEngine.outbox.exported.splice(0);
+      if (theEngine.outbox.undone.length) batch.undone = theEngine.outbox.undone.splice(0);
+      delete report.finished;
+      delete report.stopped;
+      reported = false;
+      return batch;
+    },
+    (batch) => parent.signal(msg.shardReportSignal, batch),
+    () => closing,
+  );
+
+  await engine.run();
+  if (engine.stopping) {
+    if (!verdict) {
+      // Stopped here, not by the root: tell it, so it stops everyone else.
+      const stopped: NonNullable<ShardReport['stopped']> = { reason: engine.stopping };
+      if (engine.failedStep) {
+        stopped.failedStep = engine.failedStep;
+        stopped.message = engine.recs.get(engine.failedStep)!.error?.message ?? 'unknown error';
+      }
+      report.stopped = stopped;
+      reported = true;
+    }
+  } else {
+    report.finished = true;
+    reported = true;
+    try {
+      await wf.CancellationScope.cancellable(() => wf.condition(() => verdict !== undefined));
+    } catch (err) {
+      if (!wf.isCancellation(err)) throw err;
+      engine.stop('cancel');
+      report.stopped = { reason: 'cancel' };
+      reported = true;
+    }
+    if (verdict === 'abort' || verdict === 'cancel') engine.stop(verdict);
+  }
+  if (engine.stopping) {
+    record.status = 'compensating';
+    await engine.compensate();
+  }
+  closing = true;
+  await wf.CancellationScope.nonCancellable(() => mail);
+
+  record.endedAt = Date.now();
+  record.status = engine.stopping === 'cancel' ? 'cancelled' : engine.stopping ? 'failed' : 'succeeded';
+  const result: ShardResult = { record, ...recoveryTimes(record.steps) };
+  if (engine.failedStep) {
+    result.failedStep = engine.failedStep;
+    record.failedStep = engine.failedStep;
+  }
+  event(`shard ${index} ${record.status}`);
+  return result;
+
+  // ---------------------------------------------------------------------------------------------
+
+  function applyControl(c: ShardControl): void {
+    const e = engine!;
+    for (const id of c.imported ?? []) e.importDone(id);
+    for (const id of c.undone ?? []) e.remoteUndone(id);
+    if (c.stop && !verdict) {
+      verdict = c.stop;
+      e.stop(c.stop);
+    }
+    if (c.commit && !verdict) verdict = 'commit';
+  }
+
+  function registerHandlers(): void {
+    wf.setHandler(msg.shardControlSignal, (c) => {
+      if (engine) applyControl(c);
+      else controls.push(c);
+    });
+    const pairs: [UpdateDefinition<string, [StepDecisionInput]>, SignalDefinition<[StepDecisionInput]>, DecisionKind][] =
+      [
+        [msg.approveUpdate, msg.approveSignal, 'approved'],
+        [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
+        [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
+        [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
+        [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
+      ];
+    for (const [update, signal, decision] of pairs) {
+      wf.setHandler(update, (d) => engine!.decide(d, decision, false), {
+        validator: (d) => {
+          const problem = engine ? engine.decisionProblem(d, decision) : 'this part of the run is still compiling';
+          if (problem) throw new Error(problem);
+        },
+      });
+      wf.setHandler(signal, (d) => {
+        if (!engine) early.push({ input: d, decision });
+        else engine.decide(d, decision, true);
+      });
+    }
+    wf.setHandler(msg.pauseSignal, () => {
+      paused = true;
+      engine?.pause();
+      if (record.status === 'running') record.status = 'paused';
+    });
+    wf.setHandler(msg.resumeSignal, () => {
+      paused = false;
+      engine?.resume();
+      if (record.status === 'paused') record.status = 'running';
+    });
+    wf.setHandler(msg.progressQuery, () => record);
+  }
+}
