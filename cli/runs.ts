@@ -43,14 +43,6 @@ Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when i
     const compiled = compileFile(positionals[0]!, io.cwd, mode);
     printDiagnostics(compiled, io.stderr, color);
     if (!compiled.plan) return EXIT.failed;
-    const { MAX_PLAN_BYTES } = await import('../activities');
-    const bytes = Buffer.byteLength(JSON.stringify(compiled.plan));
-    if (bytes > MAX_PLAN_BYTES) {
-      throw new UserError(
-        `the ${mode} plan of ${positionals[0]} is ${(bytes / 1e6).toFixed(1)} MB (${compiled.plan.steps.length} steps), more than one run holds (${MAX_PLAN_BYTES / 1e6} MB)`,
-        'split the runbook into smaller plans (about 200 workloads each); Drover does not yet split large plans itself',
-      );
-    }
     const workflowId = (values.id as string | undefined) ?? `drover-${compiled.plan.name}-${mode}`;
     const { client, connection, msg } = await temporal(io);
     try {
@@ -92,7 +84,8 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
   let events = 0;
   for (;;) {
     const desc = await handle.describe();
-    const record = await handle.query(progressQuery).catch(() => undefined);
+    const root = await handle.query(progressQuery).catch(() => undefined);
+    const record = root?.shards ? await (await import('../reports/collect')).withShards(client, root) : root;
     if (record) {
       for (const e of record.events.slice(events)) io.stdout(`${clock(e.at)} · ${e.text}\n`);
       events = record.events.length;
@@ -104,7 +97,7 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
         if (line) io.stdout(line + '\n');
       }
     }
-    if (desc.status.name !== 'RUNNING') return fetchRecord(handle, desc.status.name, io);
+    if (desc.status.name !== 'RUNNING') return fetchRecord(client, handle, desc.status.name, io);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -138,8 +131,19 @@ function stepLine(s: StepRecord, workflowId: string): string | undefined {
 
 const clock = (ms: number) => new Date(ms).toISOString().slice(11, 19);
 
-/** The run record of a workflow in any state. */
-async function fetchRecord(handle: WorkflowHandle, status: string, io: CliIO): Promise<RunRecord | undefined> {
+/** The run record of a workflow in any state, with its shards' steps when the plan was split. */
+async function fetchRecord(
+  client: Client,
+  handle: WorkflowHandle,
+  status: string,
+  io: CliIO,
+): Promise<RunRecord | undefined> {
+  const root = await rootRecord(handle, status, io);
+  const { withShards } = await import('../reports/collect');
+  return root ? withShards(client, root) : undefined;
+}
+
+async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Promise<RunRecord | undefined> {
   const { progressQuery } = await import('../workflows/messages');
   if (status === 'COMPLETED') return (await handle.result()) as RunRecord;
   if (status === 'FAILED') {
@@ -205,7 +209,9 @@ export const statusCommand: Command = {
       const desc = await handle.describe().catch((e: Error) => {
         throw notFound(id, e);
       });
-      const record = values.follow ? await follow(client, id, io) : await fetchRecord(handle, desc.status.name, io);
+      const record = values.follow
+        ? await follow(client, id, io)
+        : await fetchRecord(client, handle, desc.status.name, io);
       if (!record) return EXIT.failed;
       io.stdout(`${id}: ${desc.status.name.toLowerCase()}\n`);
       for (const s of record.steps.filter((s) => s.kind !== 'barrier')) {
@@ -238,7 +244,7 @@ export const reportCommand: Command = {
       const desc = await handle.describe().catch((e: Error) => {
         throw notFound(id, e);
       });
-      const record = await fetchRecord(handle, desc.status.name, io);
+      const record = await fetchRecord(client, handle, desc.status.name, io);
       if (!record) return EXIT.failed;
       const text = format === 'json' ? toJson(record) : toMarkdown(record);
       if (values.out) writeFileSync(join(io.cwd, values.out as string), text);

@@ -111,7 +111,13 @@ export function partitionPlan(plan: Plan, shardSize = DEFAULT_SHARD_SIZE): Parti
     exports: [],
     budget: { plan: 0, sites: {} },
   }));
-  const root = { steps: 0, activitySteps: 0, imports: [] as string[], exports: [] as string[], budget: shards[0]!.budget };
+  const root = {
+    steps: 0,
+    activitySteps: 0,
+    imports: [] as string[],
+    exports: [] as string[],
+    budget: shards[0]!.budget,
+  };
   const spec = (k: number) => (k === ROOT ? root : shards[k]!);
   for (const [g, k] of Object.entries(groupShard)) shards[k]!.groups.push(g);
   for (const k of Object.values(workloadShard)) shards[k]!.workloads++;

@@ -158,7 +158,9 @@ export class StepEngine {
   /** Steps whose compensation will run: completed ones, and on cancel those cut off mid-way (undo is idempotent). */
   private needsUndo(s: PlanStep): boolean {
     const status = this.recs.get(s.id)!.status;
-    return s.compensation !== undefined && (status === 'succeeded' || (this.stopping === 'cancel' && status === 'running'));
+    return (
+      s.compensation !== undefined && (status === 'succeeded' || (this.stopping === 'cancel' && status === 'running'))
+    );
   }
 
   /** Undo, in reverse dependency order, as a graph. Never cancelled. */
@@ -513,7 +515,9 @@ export function recoveryTimes(steps: readonly StepRecord[]): { recoveredAt?: num
       .map((r) => r.endedAt!);
   const validated = ends(['validate']);
   const recovered = validated.length ? validated : ends(['waitReady', 'powerOn', 'restore']);
-  const points = steps.filter((r) => r.kind === 'restore' && r.recoveryPointAt !== undefined).map((r) => r.recoveryPointAt!);
+  const points = steps
+    .filter((r) => r.kind === 'restore' && r.recoveryPointAt !== undefined)
+    .map((r) => r.recoveryPointAt!);
   const out: { recoveredAt?: number; recoveryPointAt?: number } = {};
   if (recovered.length) out.recoveredAt = recovered.reduce((a, b) => Math.max(a, b));
   if (points.length) out.recoveryPointAt = points.reduce((a, b) => Math.min(a, b));

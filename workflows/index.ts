@@ -27,7 +27,11 @@ import type { ShardInput } from './shard';
 export { runPlanShard } from './shard';
 
 export type RunInput =
-  | { runbook: string; mode: Mode; /** Activity steps per shard (README, Scale); tests make it small. */ shardSize?: number }
+  | {
+      runbook: string;
+      mode: Mode;
+      /** Activity steps per shard (README, Scale); tests make it small. */ shardSize?: number;
+    }
   | { plan: Plan; shardSize?: number };
 
 export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
@@ -133,14 +137,17 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       const problem = decisionProblem(d, decision);
       if (problem) throw new Error(problem);
     };
-    const pairs: [UpdateDefinition<string, [StepDecisionInput]>, SignalDefinition<[StepDecisionInput]>, DecisionKind][] =
-      [
-        [msg.approveUpdate, msg.approveSignal, 'approved'],
-        [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
-        [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
-        [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
-        [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
-      ];
+    const pairs: [
+      UpdateDefinition<string, [StepDecisionInput]>,
+      SignalDefinition<[StepDecisionInput]>,
+      DecisionKind,
+    ][] = [
+      [msg.approveUpdate, msg.approveSignal, 'approved'],
+      [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
+      [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
+      [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
+      [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
+    ];
     for (const [update, signal, decision] of pairs) {
       wf.setHandler(update, decide(decision), { validator: check(decision) });
       wf.setHandler(signal, (d) => {
@@ -173,7 +180,8 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   }
 
   function applyDecision(d: StepDecisionInput, decision: DecisionKind, fromSignal: boolean): string {
-    if (root && d && typeof d.step === 'string' && !engine!.step(d.step)) return root.forwardDecision(d, decision, fromSignal);
+    if (root && d && typeof d.step === 'string' && !engine!.step(d.step))
+      return root.forwardDecision(d, decision, fromSignal);
     return engine!.decide(d, decision, fromSignal);
   }
 }
@@ -235,11 +243,14 @@ class Root {
         (err: unknown) => this.onClosed(k, undefined, err),
       ),
     );
-    const mail = courier(
-      () => this.pending(),
-      () => this.takeMail(),
-      (batch) => this.deliver(batch),
-      () => this.closed.size === n,
+    // The relay must outlive a cancellation of the run: the shards compensate through it.
+    const mail = wf.CancellationScope.nonCancellable(() =>
+      courier(
+        () => this.pending(),
+        () => this.takeMail(),
+        (batch) => this.deliver(batch),
+        () => this.closed.size === n,
+      ),
     );
 
     await this.engine.run();
@@ -369,9 +380,7 @@ class Root {
     for (const [k, c] of batch.controls)
       sends.push(wf.getExternalWorkflowHandle(this.shards[k]!.workflowId).signal(msg.shardControlSignal, c));
     for (const f of batch.forwards)
-      sends.push(
-        wf.getExternalWorkflowHandle(this.shards[f.shard]!.workflowId).signal(f.signal, f.arg),
-      );
+      sends.push(wf.getExternalWorkflowHandle(this.shards[f.shard]!.workflowId).signal(f.signal, f.arg));
     // A shard that has already returned cannot be signalled; that is fine: it needs nothing more.
     await Promise.allSettled(sends);
   }

@@ -71,19 +71,22 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
   for (const c of controls.splice(0)) applyControl(c);
 
   const parent = wf.getExternalWorkflowHandle(input.parentId);
-  const mail = courier(
-    () => reported || theEngine.outbox.exported.length > 0 || theEngine.outbox.undone.length > 0,
-    () => {
-      const batch: ShardReport = { ...report };
-      if (theEngine.outbox.exported.length) batch.exported = theEngine.outbox.exported.splice(0);
-      if (theEngine.outbox.undone.length) batch.undone = theEngine.outbox.undone.splice(0);
-      delete report.finished;
-      delete report.stopped;
-      reported = false;
-      return batch;
-    },
-    (batch) => parent.signal(msg.shardReportSignal, batch),
-    () => closing,
+  // Outside the shard's cancellation scope: a cancelled shard still reports and compensates through it.
+  const mail = wf.CancellationScope.nonCancellable(() =>
+    courier(
+      () => reported || theEngine.outbox.exported.length > 0 || theEngine.outbox.undone.length > 0,
+      () => {
+        const batch: ShardReport = { ...report };
+        if (theEngine.outbox.exported.length) batch.exported = theEngine.outbox.exported.splice(0);
+        if (theEngine.outbox.undone.length) batch.undone = theEngine.outbox.undone.splice(0);
+        delete report.finished;
+        delete report.stopped;
+        reported = false;
+        return batch;
+      },
+      (batch) => parent.signal(msg.shardReportSignal, batch),
+      () => closing,
+    ),
   );
 
   await engine.run();
@@ -116,7 +119,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
     await engine.compensate();
   }
   closing = true;
-  await wf.CancellationScope.nonCancellable(() => mail);
+  await mail;
 
   record.endedAt = Date.now();
   record.status = engine.stopping === 'cancel' ? 'cancelled' : engine.stopping ? 'failed' : 'succeeded';
@@ -146,14 +149,17 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
       if (engine) applyControl(c);
       else controls.push(c);
     });
-    const pairs: [UpdateDefinition<string, [StepDecisionInput]>, SignalDefinition<[StepDecisionInput]>, DecisionKind][] =
-      [
-        [msg.approveUpdate, msg.approveSignal, 'approved'],
-        [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
-        [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
-        [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
-        [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
-      ];
+    const pairs: [
+      UpdateDefinition<string, [StepDecisionInput]>,
+      SignalDefinition<[StepDecisionInput]>,
+      DecisionKind,
+    ][] = [
+      [msg.approveUpdate, msg.approveSignal, 'approved'],
+      [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
+      [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
+      [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
+      [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
+    ];
     for (const [update, signal, decision] of pairs) {
       wf.setHandler(update, (d) => engine!.decide(d, decision, false), {
         validator: (d) => {

@@ -95,6 +95,8 @@ export class Scenario {
   readonly queue = `drover-${this.id}`;
   private workers: Worker[] = [];
   private runs: Promise<void>[] = [];
+  /** Added to the workflow input, e.g. `{ shardSize: 8 }` to split even a small plan into shards. */
+  runInput: Record<string, unknown> = {};
 
   constructor(
     readonly h: Harness,
@@ -153,7 +155,7 @@ export class Scenario {
     const handle = await this.h.env.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue,
       workflowId,
-      args: [{ runbook: 'runbook.yaml', mode }],
+      args: [{ runbook: 'runbook.yaml', mode, ...this.runInput }],
     });
     // The owner's sign-off the web shop asks for before a test, given at once (kept until the gate).
     if (mode === 'test' && this.text.includes('name: approve-test')) {
