@@ -50,6 +50,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   const compiled = await compilePlan(input);
   const partition = compiled.partition ?? ('plan' in input ? partitionPlan(compiled, input.shardSize) : undefined);
   describePlan(record, compiled);
+  // eslint-disable-next-line prefer-const -- declared before the handlers, which read it, and set once compiled
   engine = new StepEngine({
     steps: partition ? (compiled.partition ? compiled.steps : sliceSteps(compiled, partition, ROOT)) : compiled.steps,
     sites: compiled.sites,

@@ -54,6 +54,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
           planHash: input.source.planHash,
         });
   describePlan(record, plan);
+  // eslint-disable-next-line prefer-const -- declared before the handlers, which read it, and set once compiled
   engine = new StepEngine({
     steps: plan.steps,
     sites: plan.sites,
