@@ -9,10 +9,14 @@ const ROOT = join(__dirname, '..', '..');
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 
 function drover(...args: string[]) {
+  return droverWith({}, ...args);
+}
+
+function droverWith(env: Record<string, string>, ...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr, all: r.stdout + r.stderr };
 }
@@ -105,13 +109,13 @@ describe('drover plan', () => {
 });
 
 describe('drover run', () => {
-  test('a plan too large for one run is refused before anything starts, with what to do', () => {
-    const r = drover('run', 'runbooks/large-estate.yaml', '--mode', 'test');
+  test('without a reachable Temporal it says what to check, and nothing runs', () => {
+    // Port 9 (discard): nothing answers there, whatever runs on this machine.
+    const r = droverWith({ TEMPORAL_ADDRESS: '127.0.0.1:9' }, 'run', 'runbooks/webshop.yaml', '--mode', 'test');
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(
-      /the test plan of runbooks\/large-estate.yaml is \d+\.\d MB \(3177 steps\), more than one run holds/,
-    );
-    expect(r.stderr).toContain('hint: split the runbook');
+    expect(r.stderr).toMatch(/cannot reach Temporal at 127\.0\.0\.1:9 /);
+    expect(r.stderr).toContain('= hint: check TEMPORAL_ADDRESS');
+    noStackTrace(r.stderr);
   });
 });
 
