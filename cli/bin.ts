@@ -7,6 +7,7 @@ run(process.argv.slice(2), {
   env: process.env,
   cwd: process.cwd(),
   isTTY: process.stderr.isTTY === true,
+  stdin: process.stdin,
 }).then(
   (code) => {
     process.exitCode = code;

@@ -6,6 +6,8 @@ export interface CliIO {
   cwd: string;
   /** Whether stderr is a terminal (colors are only for terminals). */
   isTTY: boolean;
+  /** Answers typed by a person (`drover tabletop`); absent when there is nobody to ask. */
+  stdin?: NodeJS.ReadableStream;
 }
 
 /** Exit codes: 0 success, 1 the input has errors (or the run failed), 2 the command line is wrong. */

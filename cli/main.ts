@@ -2,6 +2,7 @@
  * The `drover` command as a plain, testable function: arguments and streams in, exit code out.
  * Only bin.ts touches the process.
  */
+import { tabletopCommand } from './tabletop';
 import { parseArgs } from 'node:util';
 import { planCommand, validateCommand } from './commands';
 import { peopleCommands, reportCommand, runCommand, statusCommand } from './runs';
@@ -16,6 +17,7 @@ export const COMMANDS: Command[] = [
   serverCommand,
   workerCommand,
   runCommand,
+  tabletopCommand,
   statusCommand,
   ...peopleCommands,
   reportCommand,

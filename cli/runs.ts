@@ -172,12 +172,17 @@ async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Pr
 
 function finish(record: RunRecord | undefined, io: CliIO): number {
   if (!record) return EXIT.failed;
+  io.stdout('\n' + summary(record) + writeReports(record, io));
+  return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+}
+
+/** Writes the run's reports under .drover/reports/ and says where. */
+export function writeReports(record: RunRecord, io: CliIO): string {
   const dir = join(io.cwd, '.drover', 'reports');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, `${record.workflowId}.json`), toJson(record));
   writeFileSync(join(dir, `${record.workflowId}.md`), toMarkdown(record));
-  io.stdout('\n' + summary(record) + `reports: .drover/reports/${record.workflowId}.json, .md\n`);
-  return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  return `reports: .drover/reports/${record.workflowId}.json, .md\n`;
 }
 
 export function summary(record: RunRecord): string {

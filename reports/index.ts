@@ -1,6 +1,7 @@
 /** Reports made from a run record: the drill's evidence. */
 import { formatDuration } from '../compiler/durations';
 import type { RunRecord, StepRecord } from '../workflows/record';
+import { findingsMarkdown, tabletopFindings } from './gaps';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().replace('.000Z', 'Z'));
 const took = (s: { startedAt?: number; endedAt?: number }) =>
@@ -47,6 +48,12 @@ export function toMarkdown(record: RunRecord): string {
   out.push(
     `- Plan \`${p.planHash}\` from \`${p.sourceFile}\` (sha256 \`${p.sourceSha256.slice(0, 16)}…\`${p.gitCommit ? `, git \`${p.gitCommit}\`` : ''})`,
   );
+  if (p.mode === 'tabletop') {
+    out.push('');
+    out.push('## Tabletop findings');
+    out.push('');
+    out.push(...findingsMarkdown(tabletopFindings(record)));
+  }
   out.push('');
   out.push('| step | kind | site | status | attempts | started | took | detail |');
   out.push('|---|---|---|---|---|---|---|---|');

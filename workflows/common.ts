@@ -29,6 +29,7 @@ export function describePlan(record: RunRecord, plan: Plan): void {
     ...(plan.source.gitCommit ? { gitCommit: plan.source.gitCommit } : {}),
     from: plan.from,
     to: plan.to,
+    estimatedRtoMs: plan.criticalPath.estimateMs,
   };
   record.objectives = plan.objectives;
 }

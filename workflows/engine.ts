@@ -88,6 +88,11 @@ export class StepEngine {
       const r: StepRecord = { id: s.id, kind: s.kind, site: s.site, status: 'pending', attempts: 0 };
       if (s.workload) r.workload = s.workload;
       if (s.group) r.group = s.group;
+      if (s.kind === 'confirm') {
+        r.estimateMs = s.estimateMs;
+        if (typeof s.params.action === 'string') r.action = s.params.action;
+        if (Array.isArray(s.params.approvers)) r.approvers = s.params.approvers as string[];
+      }
       this.recs.set(s.id, r);
       spec.record.steps.push(r);
     }
@@ -326,6 +331,7 @@ export class StepEngine {
   /** Runs one step to its end: true when the run may go past it (succeeded, skipped, or failed with `continue`). */
   private async runStep(step: PlanStep): Promise<boolean> {
     const rec = this.recs.get(step.id)!;
+    if (step.kind === 'confirm') return this.walk(step, rec);
     for (;;) {
       try {
         const out = await this.perform(step, rec);
@@ -447,6 +453,28 @@ export class StepEngine {
     rec.status = 'running';
   }
 
+  /** Tabletop: the participants walk a step; whatever they answer, the exercise goes on and records it. */
+  private async walk(step: PlanStep, rec: StepRecord): Promise<boolean> {
+    rec.status = 'waiting';
+    const ok = await waitFor(() => this.decisions.has(step.id), step.timeoutMs);
+    const answer = this.decisions.get(step.id)?.[0];
+    rec.decisions = this.decisions.get(step.id) ?? [];
+    rec.endedAt = Date.now();
+    rec.attempts = 1;
+    if (!ok || !answer) {
+      rec.status = 'failed';
+      rec.error = { type: 'Unanswered', message: 'nobody answered within the timeout' };
+    } else if (answer.decision === 'blocked') {
+      rec.status = 'failed';
+      rec.error = { type: 'Blocked', message: answer.comment ?? 'blocked' };
+    } else if (answer.decision === 'skipped') {
+      rec.status = 'skipped';
+    } else {
+      rec.status = 'succeeded';
+    }
+    return true;
+  }
+
   private async awaitDismissal(step: PlanStep, rec: StepRecord): Promise<void> {
     rec.status = 'waiting';
     this.spec.event(
@@ -476,6 +504,13 @@ export class StepEngine {
     } else if (decision === 'dismissed') {
       if (step.kind !== 'prompt' && step.kind !== 'confirm') return `${d.step} is a ${step.kind} step, not a prompt`;
       if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
+    } else if (decision === 'done' || decision === 'blocked' || decision === 'skipped') {
+      if (step.kind !== 'confirm') return `${d.step} is a ${step.kind} step; answers are for tabletop steps`;
+      if (this.decisions.has(d.step)) {
+        const first = this.decisions.get(d.step)![0]!;
+        return `${d.step} was already answered ${first.decision} by ${first.by}`;
+      }
+      if (decision === 'blocked' && !d.comment) return `say why ${d.step} is blocked: add "comment": "<reason>"`;
     } else if (!(rec.status === 'waiting' && rec.error)) {
       return `${d.step} is not waiting after a failure (it is ${rec.status})`;
     }
@@ -505,6 +540,12 @@ export class StepEngine {
     this.spec.event(`${d.step}: ${decision} by ${d.by}${d.comment ? ` (${d.comment})` : ''}`);
     return `${decision} ${d.step}`;
   }
+}
+
+/** The decision an answer stands for, or undefined when its outcome is not one of done, blocked, skipped. */
+export function answerDecision(a: { outcome?: unknown } | undefined): DecisionKind | undefined {
+  const o = a?.outcome;
+  return o === 'done' || o === 'blocked' || o === 'skipped' ? o : undefined;
 }
 
 /** When the run recovered (the last recovery step's end) and the oldest recovery point used, from records. */

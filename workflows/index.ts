@@ -16,7 +16,7 @@ import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { ROOT, ownerOfStepId, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
 import type { Mode, Partition, Plan } from '../compiler/plan';
 import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
-import { StepEngine, recoveryTimes } from './engine';
+import { StepEngine, answerDecision, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
@@ -156,6 +156,19 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
         else applyDecision(d, decision, true);
       });
     }
+    wf.setHandler(msg.answerUpdate, (a) => applyDecision(a, answerDecision(a)!, false), {
+      validator: (a) => {
+        const decision = answerDecision(a);
+        const problem = decision ? decisionProblem(a, decision) : 'the outcome must be done, blocked or skipped';
+        if (problem) throw new Error(problem);
+      },
+    });
+    wf.setHandler(msg.answerSignal, (a) => {
+      const decision = answerDecision(a);
+      if (!decision) event(`ignored answer signal for ${a?.step}: the outcome must be done, blocked or skipped`);
+      else if (!engine) early.push({ input: a, decision });
+      else applyDecision(a, decision, true);
+    });
     wf.setHandler(msg.pauseSignal, (d) => {
       paused = true;
       engine?.pause();
@@ -195,6 +208,9 @@ const DECISION_SIGNALS: Record<DecisionKind, SignalDefinition<[StepDecisionInput
   skip: msg.skipStepSignal,
   'approved-on-timeout': undefined,
   'rejected-on-timeout': undefined,
+  done: msg.answerSignal,
+  blocked: msg.answerSignal,
+  skipped: msg.answerSignal,
 };
 
 /** The root of a large plan: its shards, the relay between them, and the verdict. */
@@ -406,6 +422,11 @@ class Root {
           return `${d.by} is not an approver of ${d.step} (approvers: ${(p.approvers ?? []).join(', ')})`;
         if (this.decided.get(d.step)?.has(d.by)) return `${d.by} has already decided on ${d.step}`;
       } else if (p.kind === 'approval') return `${d.step} is an approval step, not a prompt`;
+    }
+    if (decision === 'done' || decision === 'blocked' || decision === 'skipped') {
+      const p = this.partition.people.find((x) => x.id === d.step);
+      if (p?.kind !== 'confirm') return `${d.step} is not a tabletop step of this plan`;
+      if (decision === 'blocked' && !d.comment) return `say why ${d.step} is blocked: add "comment": "<reason>"`;
     }
     if (this.closed.has(shard)) return `${d.step} belongs to a part of the run that has already ended`;
     return undefined;

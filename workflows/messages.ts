@@ -26,6 +26,14 @@ export const retryStepSignal = defineSignal<[StepDecisionInput]>('retryStep');
 export const skipStepUpdate = defineUpdate<string, [StepDecisionInput]>('skipStep');
 export const skipStepSignal = defineSignal<[StepDecisionInput]>('skipStep');
 
+/** Tabletop: the participants' answer for a step they walked: done, blocked (say why in `comment`), or skipped. */
+export interface AnswerInput extends StepDecisionInput {
+  outcome: 'done' | 'blocked' | 'skipped';
+}
+export const TABLETOP_OUTCOMES = ['done', 'blocked', 'skipped'] as const;
+export const answerUpdate = defineUpdate<string, [AnswerInput]>('answer');
+export const answerSignal = defineSignal<[AnswerInput]>('answer');
+
 export interface ByInput {
   by?: string;
 }

@@ -15,7 +15,18 @@ export type StepStatus =
 export interface Decision {
   by: string;
   at: number;
-  decision: 'approved' | 'rejected' | 'dismissed' | 'retry' | 'skip' | 'approved-on-timeout' | 'rejected-on-timeout';
+  decision:
+    | 'approved'
+    | 'rejected'
+    | 'dismissed'
+    | 'retry'
+    | 'skip'
+    | 'approved-on-timeout'
+    | 'rejected-on-timeout'
+    /** Tabletop answers. */
+    | 'done'
+    | 'blocked'
+    | 'skipped';
   comment?: string;
 }
 
@@ -34,6 +45,11 @@ export interface StepRecord {
   error?: { type: string; message: string };
   changed?: boolean;
   recoveryPointAt?: number;
+  /** Tabletop: how long the step is expected to take, to compare with how long walking it took. */
+  estimateMs?: number;
+  /** Tabletop: what the step would do (`params.action`), and for an approval who may give it. */
+  action?: string;
+  approvers?: string[];
   decisions?: Decision[];
   compensation?: {
     kind: StepKind;
@@ -58,6 +74,8 @@ export interface RunRecord {
     gitCommit?: string;
     from: string;
     to: string;
+    /** The critical path's estimate from the runbook's step estimates: the plan's expected RTO. */
+    estimatedRtoMs?: number;
   };
   status: RunStatus;
   startedAt: number;

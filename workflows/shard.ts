@@ -12,7 +12,7 @@ import * as wf from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { Mode, Plan, ShardSpec } from '../compiler/plan';
 import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
-import { StepEngine, recoveryTimes } from './engine';
+import { StepEngine, answerDecision, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
@@ -173,6 +173,12 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
         else engine.decide(d, decision, true);
       });
     }
+    wf.setHandler(msg.answerSignal, (a) => {
+      const decision = answerDecision(a);
+      if (!decision) return;
+      if (!engine) early.push({ input: a, decision });
+      else engine.decide(a, decision, true);
+    });
     wf.setHandler(msg.pauseSignal, () => {
       paused = true;
       engine?.pause();

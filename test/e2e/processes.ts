@@ -25,6 +25,8 @@ export interface Processes {
   /** Starts `drover <args>` in the background; its stderr is collected in `logs`. */
   background(...args: string[]): ChildProcess & { logs: string[] };
   drover(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** `drover <args>` with `input` typed on its stdin. */
+  droverTyping(input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   temporal(...args: string[]): Promise<{ stdout: string }>;
   /**
    * The README's commands: start the web shop in test mode with `temporal workflow start`, approve its
@@ -55,6 +57,16 @@ export function useDroverServer(): Processes {
         (r) => ({ code: 0, ...r }),
         (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
       ),
+    droverTyping: (input, ...args) =>
+      new Promise((resolve) => {
+        const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+        child.stdin.end(input);
+      }),
     temporal: (...args) => run(TEMPORAL, [...args, '--address', `127.0.0.1:${port}`], { cwd: ROOT }),
     async webshopTestViaTemporalCli(id, approver) {
       const input = '{"runbook":"runbooks/webshop.yaml","mode":"test"}';
