@@ -4,20 +4,24 @@
  * They never decide what comes next: the workflow does.
  */
 import { execFile } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type winston from 'winston';
 import { compile, formatDiagnostic, INFRASTRUCTURE_KINDS, sha256 } from '../compiler';
 import type { Partition, Plan, ProviderName } from '../compiler';
 import { DEFAULT_SHARD_SIZE, partitionPlan, shardPlanOf, skeletonOf } from '../compiler/partition';
+import { compileDrill } from '../compiler/scenario';
+import type { Scenario } from '../compiler/scenario';
+import { seedSite } from '../providers/simulator';
 import type { CommandSpec, HttpSpec } from '../compiler/runbook';
 import { gitCommitOf } from '../cli/files';
 import { ProviderError } from '../providers/errors';
 import type { InfraKind, Provider } from '../providers/types';
 import { resolveAll, resolveSecret } from './secrets';
-import type { CompileInput, StepInput, StepOutcome } from './types';
+import type { CompileInput, DrillSetup, StepInput, StepOutcome } from './types';
 
 export type { CompileInput, StepInput, StepOutcome } from './types';
 
@@ -38,25 +42,60 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const env = deps.env ?? process.env;
   /** The last few compiled plans: every shard of a large run asks for its slice of the same one. */
-  const compiled = new Map<string, { plan: Plan; partition: Partition | undefined }>();
+  const compiled = new Map<string, { plan: Plan; partition: Partition | undefined; scenario: Scenario | undefined }>();
+
+  /** A drill scenario: `scenarios/<name>.yaml` in the runbook's folder. */
+  function readScenario(runbook: string, name: string): { file: string; text: string; sha256: string } {
+    const file = join(dirname(runbook), 'scenarios', `${name}.yaml`);
+    try {
+      const text = readFileSync(resolve(deps.cwd, file), 'utf8');
+      return { file, text, sha256: sha256(text) };
+    } catch {
+      throw ApplicationFailure.create({
+        type: 'InvalidRunbook',
+        nonRetryable: true,
+        message: `no drill scenario ${name}: cannot read ${file} on the worker (relative paths are from ${deps.cwd})`,
+      });
+    }
+  }
 
   function compileCached(input: CompileInput, text: string) {
     const commit = gitCommitOf(input.runbook, deps.cwd);
     const size = input.shardSize ?? DEFAULT_SHARD_SIZE;
-    const key = [input.runbook, input.mode, commit ?? '', size, sha256(text)].join('|');
+    const scenario = input.scenario ? readScenario(input.runbook, input.scenario) : undefined;
+    const key = [
+      input.runbook,
+      input.mode,
+      commit ?? '',
+      size,
+      sha256(text),
+      scenario?.sha256 ?? '',
+      input.seed ?? '',
+      input.simulationDir ?? '',
+    ].join('|');
     const hit = compiled.get(key);
     if (hit) return hit;
-    const result = compile(text, { file: input.runbook, mode: input.mode, ...(commit ? { gitCommit: commit } : {}) });
+    const result = scenario
+      ? compileDrill(text, input.runbook, scenario.text, scenario.file, {
+          ...(commit ? { gitCommit: commit } : {}),
+          ...(input.seed !== undefined ? { seed: input.seed } : {}),
+          ...(input.simulationDir ? { simulationDir: input.simulationDir } : {}),
+        })
+      : compile(text, { file: input.runbook, mode: input.mode, ...(commit ? { gitCommit: commit } : {}) });
     if (!result.plan) {
       const errors = result.diagnostics.filter((d) => d.severity === 'error');
       throw ApplicationFailure.create({
         type: 'InvalidRunbook',
         nonRetryable: true,
-        message: `${input.runbook} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, text, { color: false })).join('\n')}`,
+        message: `${input.runbook}${scenario ? ` with scenario ${scenario.file}` : ''} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((d) => formatDiagnostic(d, d.file === scenario?.file ? scenario.text : text, { color: false })).join('\n')}`,
         details: [errors],
       });
     }
-    const entry = { plan: result.plan, partition: partitionPlan(result.plan, size) };
+    const entry = {
+      plan: result.plan,
+      partition: partitionPlan(result.plan, size),
+      scenario: 'scenario' in result ? (result.scenario as Scenario | undefined) : undefined,
+    };
     compiled.set(key, entry);
     if (compiled.size > 4) compiled.delete(compiled.keys().next().value!);
     return entry;
@@ -166,6 +205,40 @@ export function createActivities(deps: ActivityDeps) {
         });
       }
       return out;
+    },
+
+    /**
+     * Before a drill: a fresh simulated site of its own (`simulationDir`), seeded with the plan's workloads
+     * as they stand in production. Idempotent: a retry starts from a fresh site again (no step has run yet).
+     */
+    async prepareDrill(input: CompileInput): Promise<DrillSetup> {
+      let text: string;
+      try {
+        text = await readFile(resolve(deps.cwd, input.runbook), 'utf8');
+      } catch {
+        throw ApplicationFailure.create({
+          type: 'InvalidRunbook',
+          nonRetryable: true,
+          message: `cannot read runbook ${input.runbook} on the worker (relative paths are from ${deps.cwd})`,
+        });
+      }
+      const { plan, scenario } = compileCached(input, text);
+      if (!input.simulationDir)
+        throw ApplicationFailure.create({
+          type: 'InvalidInput',
+          nonRetryable: true,
+          message: 'a drill needs its simulationDir',
+        });
+      rmSync(resolve(deps.cwd, input.simulationDir), { recursive: true, force: true });
+      await seedSite(plan, deps.cwd);
+      return {
+        planHash: plan.planHash,
+        scenario: scenario!.name,
+        description: scenario!.description,
+        file: scenario!.file,
+        seed: plan.simulation!.seed,
+        answers: scenario!.answers,
+      };
     },
 
     /** A command from the runbook: argv, no shell; its exit status and output are the result. */

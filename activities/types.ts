@@ -28,9 +28,24 @@ export interface CompileInput {
   mode: Mode;
   /** Activity steps per shard; a plan with more is split (compiler/partition.ts). */
   shardSize?: number;
+  /** A drill: the scenario (`scenarios/<name>.yaml` next to the runbook), its seed, its private site. */
+  scenario?: string;
+  seed?: number;
+  simulationDir?: string;
   /** Return this shard's slice of the plan, which must still have this hash. */
   shard?: number;
   planHash?: string;
+}
+
+/** What a drill is, as `prepareDrill` found it: recorded in the run record. */
+export interface DrillSetup {
+  planHash: string;
+  scenario: string;
+  description: string;
+  file: string;
+  seed: number;
+  /** Scripted participants' answers, given as the drill starts. */
+  answers: { step: string; by: string; decision: 'approve' | 'reject' | 'dismiss' }[];
 }
 
 /** Error types the activities raise (`ApplicationFailure.type`); runbooks may list them as non-retryable. */

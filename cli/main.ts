@@ -3,6 +3,7 @@
  * Only bin.ts touches the process.
  */
 import { tabletopCommand } from './tabletop';
+import { drillCommand } from './drill';
 import { parseArgs } from 'node:util';
 import { planCommand, validateCommand } from './commands';
 import { peopleCommands, reportCommand, runCommand, statusCommand } from './runs';
@@ -18,6 +19,7 @@ export const COMMANDS: Command[] = [
   workerCommand,
   runCommand,
   tabletopCommand,
+  drillCommand,
   statusCommand,
   ...peopleCommands,
   reportCommand,

@@ -5,6 +5,7 @@
 import Ajv2020 from 'ajv/dist/2020';
 import type { ErrorObject } from 'ajv';
 import schema from '../schemas/runbook.schema.json';
+import scenarioSchema from '../schemas/scenario.schema.json';
 import { didYouMean } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
 import { fromPointer } from './source';
@@ -14,13 +15,16 @@ export const runbookSchema = schema;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
 const validateRunbook = ajv.compile(schema);
+const validateScenario = ajv.compile(scenarioSchema);
 
-export function schemaDiagnostics(source: RunbookSource): Diagnostic[] {
+/** Structural problems of a runbook (or, with `kind: 'scenario'`, of a drill scenario file). */
+export function schemaDiagnostics(source: RunbookSource, kind: 'runbook' | 'scenario' = 'runbook'): Diagnostic[] {
   if (source.data === null || source.data === undefined) {
     return [source.diagnostic('schema/type', [], 'the file is empty', 'start from one of the examples in runbooks/')];
   }
-  if (validateRunbook(source.data)) return [];
-  const errors = (validateRunbook.errors ?? []).filter((e) => !isNoise(e));
+  const validate = kind === 'runbook' ? validateRunbook : validateScenario;
+  if (validate(source.data)) return [];
+  const errors = (validate.errors ?? []).filter((e) => !isNoise(e));
   // A `oneOf` fails with one error per branch; report the branch errors only when nothing else explains it.
   return errors.map((e) => toDiagnostic(source, e));
 }

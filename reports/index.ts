@@ -2,6 +2,7 @@
 import { formatDuration } from '../compiler/durations';
 import type { RunRecord, StepRecord } from '../workflows/record';
 import { findingsMarkdown, tabletopFindings } from './gaps';
+import { scoreDrill, scoreMarkdown } from './score';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().replace('.000Z', 'Z'));
 const took = (s: { startedAt?: number; endedAt?: number }) =>
@@ -48,6 +49,13 @@ export function toMarkdown(record: RunRecord): string {
   out.push(
     `- Plan \`${p.planHash}\` from \`${p.sourceFile}\` (sha256 \`${p.sourceSha256.slice(0, 16)}…\`${p.gitCommit ? `, git \`${p.gitCommit}\`` : ''})`,
   );
+  const score = scoreDrill(record);
+  if (score) {
+    out.push('');
+    out.push('## Drill score');
+    out.push('');
+    out.push(...scoreMarkdown(score));
+  }
   if (p.mode === 'tabletop') {
     out.push('');
     out.push('## Tabletop findings');

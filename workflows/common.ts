@@ -2,7 +2,7 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
-import type { CompileInput } from '../activities/types';
+import type { CompileInput, DrillSetup } from '../activities/types';
 import type { Plan } from '../compiler/plan';
 import type { RunRecord } from './record';
 
@@ -32,6 +32,8 @@ export function describePlan(record: RunRecord, plan: Plan): void {
     estimatedRtoMs: plan.criticalPath.estimateMs,
   };
   record.objectives = plan.objectives;
+  const own = plan.workloads.filter((w) => w.objectives);
+  if (own.length) record.workloadObjectives = Object.fromEntries(own.map((w) => [w.name, w.objectives!]));
 }
 
 export function eventLog(record: RunRecord): (text: string) => void {
@@ -63,6 +65,26 @@ export async function compileInActivity(input: CompileInput): Promise<Plan> {
       });
     }
     throw err;
+  }
+}
+
+/** Gives a drill its own freshly seeded simulated site, before its plan is compiled. */
+export async function prepareDrillInActivity(input: CompileInput): Promise<DrillSetup> {
+  const acts = wf.proxyActivities<DroverActivities>({
+    taskQueue: wf.workflowInfo().taskQueue,
+    startToCloseTimeout: '5 minutes',
+    retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InvalidRunbook', 'InvalidInput'] },
+  });
+  try {
+    return await acts.prepareDrill(input);
+  } catch (err) {
+    const cause = (err as wf.ActivityFailure).cause as ApplicationFailure | undefined;
+    throw ApplicationFailure.create({
+      type: cause?.type ?? 'InvalidRunbook',
+      nonRetryable: true,
+      message: cause?.message ?? String(err),
+      details: cause?.details ?? [],
+    });
   }
 }
 

@@ -378,9 +378,14 @@ export class StepEngine {
     switch (step.kind) {
       case 'barrier':
         return undefined;
-      case 'wait':
-        await wf.sleep(Number(step.params.durationMs ?? 0));
+      case 'wait': {
+        const ms = Number(step.params.durationMs ?? 0);
+        if (ms > 0) await wf.sleep(ms);
+        // A drill's stand-in for a command or HTTP call says what would have run.
+        if (step.params.wouldRun)
+          return { attempt: 1, changed: false, message: `simulated: ${String(step.params.wouldRun)}` };
         return undefined;
+      }
       case 'approval':
         await this.awaitApproval(step, rec);
         return undefined;

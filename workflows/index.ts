@@ -15,7 +15,8 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import { ROOT, ownerOfStepId, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
 import type { Mode, Partition, Plan } from '../compiler/plan';
-import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
+import { compileInActivity, courier, describePlan, eventLog, newRecord, prepareDrillInActivity } from './common';
+import type { CompileInput } from '../activities/types';
 import { StepEngine, answerDecision, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
 import * as msg from './messages';
@@ -30,6 +31,9 @@ export type RunInput =
   | {
       runbook: string;
       mode: Mode;
+      /** A simulated drill: the scenario (runbooks/scenarios/<name>.yaml next to the runbook) and its seed. */
+      scenario?: string;
+      seed?: number;
       /** Activity steps per shard (README, Scale); tests make it small. */ shardSize?: number;
     }
   | { plan: Plan; shardSize?: number };
@@ -45,6 +49,8 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   let root: Root | undefined;
   const early: { input: StepDecisionInput; decision: DecisionKind }[] = [];
   let paused = false;
+  /** How the plan was compiled, for shards to compile their slices the same way. */
+  let drillSource: CompileInput | undefined;
   registerHandlers();
 
   const compiled = await compilePlan(input);
@@ -67,7 +73,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   event(
     `run of ${compiled.name} in ${compiled.mode} mode started (plan ${compiled.planHash.slice(0, 12)}, ${activitySteps} steps${partition ? `, in ${partition.shards.length} shards` : ''})`,
   );
-  if (partition) root = new Root(compiled, partition, input, engine, record, event);
+  if (partition) root = new Root(compiled, partition, input, drillSource, engine, record, event);
   for (const e of early.splice(0)) applyDecision(e.input, e.decision, true);
   if (paused) {
     engine.pause();
@@ -125,11 +131,27 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
         message: 'input must be {"runbook": "<path>", "mode": "<mode>"} or {"plan": <compiled plan>}',
       });
     }
-    return compileInActivity({
+    const compileInput: CompileInput = {
       runbook: inp.runbook,
       mode: inp.mode,
       ...(inp.shardSize !== undefined ? { shardSize: inp.shardSize } : {}),
-    });
+    };
+    if (inp.scenario) {
+      // A drill: its own simulated site, seeded fresh; its mode is the scenario's.
+      Object.assign(compileInput, {
+        scenario: inp.scenario,
+        simulationDir: `.drover/drills/${info.workflowId}`,
+        ...(inp.seed !== undefined ? { seed: inp.seed } : {}),
+      });
+      const setup = await prepareDrillInActivity(compileInput);
+      record.drill = { scenario: setup.scenario, description: setup.description, file: setup.file, seed: setup.seed };
+      for (const a of setup.answers) {
+        const decision = a.decision === 'reject' ? 'rejected' : a.decision === 'dismiss' ? 'dismissed' : 'approved';
+        early.push({ input: { step: a.step, by: a.by, comment: 'scripted by the drill scenario' }, decision });
+      }
+    }
+    drillSource = compileInput;
+    return compileInActivity(compileInput);
   }
 
   function registerHandlers(): void {
@@ -232,6 +254,7 @@ class Root {
     private readonly plan: Plan,
     private readonly partition: Partition,
     private readonly input: RunInput,
+    private readonly compiledWith: CompileInput | undefined,
     private readonly engine: StepEngine,
     private readonly record: RunRecord,
     private readonly event: (text: string) => void,
@@ -466,6 +489,7 @@ class Root {
       'plan' in this.input
         ? { plan: { ...this.plan, partition: undefined, steps: sliceSteps(this.input.plan, this.partition, index) } }
         : {
+            ...this.compiledWith!,
             runbook: this.input.runbook,
             mode: this.input.mode,
             shardSize: this.partition.shardSize,

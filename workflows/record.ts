@@ -85,6 +85,10 @@ export interface RunRecord {
   achieved: { rtoMs?: number; rpoMs?: number };
   /** The step whose failure stopped the run. */
   failedStep?: string;
+  /** Objectives of workloads that have their own (the others have the plan's). */
+  workloadObjectives?: Record<string, { rpoMs: number; rtoMs: number }>;
+  /** A simulated drill: the scenario it ran and its seed (reports score it, reports/score.ts). */
+  drill?: { scenario: string; description: string; file: string; seed: number };
   steps: StepRecord[];
   /** Notable events in order: approvals, pauses, ignored signals, compensation. */
   events: { at: number; text: string }[];

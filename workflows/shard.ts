@@ -10,7 +10,8 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
-import type { Mode, Plan, ShardSpec } from '../compiler/plan';
+import type { CompileInput } from '../activities/types';
+import type { Plan, ShardSpec } from '../compiler/plan';
 import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
 import { StepEngine, answerDecision, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
@@ -24,7 +25,7 @@ export interface ShardInput {
   parentId: string;
   shard: ShardSpec;
   /** Compile the slice from the runbook (checked against the plan hash), or run the slice given. */
-  source: { runbook: string; mode: Mode; shardSize: number; planHash: string } | { plan: Plan };
+  source: (CompileInput & { shardSize: number; planHash: string }) | { plan: Plan };
 }
 
 export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
@@ -43,16 +44,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
   let closing = false;
   registerHandlers();
 
-  const plan =
-    'plan' in input.source
-      ? input.source.plan
-      : await compileInActivity({
-          runbook: input.source.runbook,
-          mode: input.source.mode,
-          shardSize: input.source.shardSize,
-          shard: index,
-          planHash: input.source.planHash,
-        });
+  const plan = 'plan' in input.source ? input.source.plan : await compileInActivity({ ...input.source, shard: index });
   describePlan(record, plan);
   // eslint-disable-next-line prefer-const -- declared before the handlers, which read it, and set once compiled
   engine = new StepEngine({

@@ -1,0 +1,114 @@
+/**
+ * `drover drill <file> --scenario <name>`: a simulated drill. The plan runs for real on Temporal, against
+ * a simulated site of its own (seeded fresh for the drill) with the scenario's faults, and is scored:
+ * achieved RTO and RPO against the objectives per workload, retries, compensations, pass or fail.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { formatDiagnostic } from '../compiler';
+import type { Command } from './commands';
+import { gitCommitOf } from './files';
+import { EXIT, UsageError, UserError, useColor } from './io';
+
+export const drillCommand: Command = {
+  name: 'drill',
+  summary: 'run a simulated drill with a fault scenario, and score it against the objectives',
+  usage: `drover drill <file> --scenario <name> [--seed <n>] [--id <workflow id>] [--no-follow]
+
+Runs the runbook as a drill: on Temporal, for real, against a simulated site of its own (seeded fresh
+under .drover/drills/<id>/) with the faults of runbooks/scenarios/<name>.yaml (next to the runbook).
+Custom commands and HTTP calls do not run in a drill: they are recorded as what would have run.
+The same seed gives the same faults. The score (RTO and RPO per workload against the objectives,
+retries, compensations, PASS or FAIL with the reasons) is printed and written with the report.
+Exit 0 when the drill passes, 1 when it fails.
+The workflow input, for the Temporal CLI or a schedule:
+  {"runbook": "<file>", "mode": "<the scenario's mode>", "scenario": "<name>", "seed": <n>}`,
+  options: {
+    scenario: { type: 'string', short: 's' },
+    seed: { type: 'string' },
+    id: { type: 'string' },
+    follow: { type: 'boolean' },
+    color: { type: 'boolean' },
+  },
+  allowPositionals: true,
+  async run({ values, positionals }, io) {
+    if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
+    const file = positionals[0]!;
+    const name = values.scenario as string | undefined;
+    const dir = join(dirname(file), 'scenarios');
+    const available = () => {
+      try {
+        return readdirSync(resolve(io.cwd, dir))
+          .filter((f) => f.endsWith('.yaml'))
+          .map((f) => f.slice(0, -5));
+      } catch {
+        return [];
+      }
+    };
+    if (!name) throw new UsageError(`name a scenario with --scenario (in ${dir}: ${available().join(', ') || 'none'})`);
+    let seed: number | undefined;
+    if (values.seed !== undefined) {
+      seed = Number(values.seed);
+      if (!Number.isInteger(seed) || seed < 0)
+        throw new UsageError(`--seed must be a whole number, not ${String(values.seed)}`);
+    }
+    const color = useColor(io, values.color as boolean | undefined);
+    const read = (path: string, what: string) => {
+      try {
+        return readFileSync(resolve(io.cwd, path), 'utf8');
+      } catch {
+        throw new UserError(
+          `cannot read ${what} ${path}`,
+          what === 'scenario' ? `scenarios in ${dir}: ${available().join(', ') || 'none'}` : 'check the path',
+        );
+      }
+    };
+    const runbookText = read(file, 'runbook');
+    const scenarioFile = join(dir, `${name}.yaml`);
+    const scenarioText = read(scenarioFile, 'scenario');
+    const { compileDrill } = await import('../compiler/scenario');
+    const commit = gitCommitOf(file, io.cwd);
+    const compiled = compileDrill(runbookText, file, scenarioText, scenarioFile, {
+      ...(commit ? { gitCommit: commit } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+    });
+    for (const d of compiled.diagnostics)
+      io.stderr(formatDiagnostic(d, d.file === scenarioFile ? scenarioText : runbookText, { color }) + '\n');
+    if (!compiled.plan || !compiled.scenario) return EXIT.failed;
+    const plan = compiled.plan;
+    const workflowId = (values.id as string | undefined) ?? `drover-${plan.name}-drill-${name}`;
+    const { connectClient } = await import('./temporal');
+    const msg = await import('../workflows/messages');
+    const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+    const { client, connection } = await connectClient(io.env);
+    try {
+      try {
+        await client.workflow.start(msg.WORKFLOW_TYPE, {
+          taskQueue: msg.ORCHESTRATION_QUEUE,
+          workflowId,
+          args: [{ runbook: file, mode: plan.mode, scenario: name, ...(seed !== undefined ? { seed } : {}) }],
+        });
+      } catch (e) {
+        if (e instanceof WorkflowExecutionAlreadyStartedError)
+          throw new UserError(
+            `a drill with id ${workflowId} is already running`,
+            `follow it: drover status ${workflowId} --follow`,
+          );
+        throw e;
+      }
+      io.stdout(
+        `drill ${workflowId} started: scenario ${name} (seed ${plan.simulation!.seed}), ${plan.mode} mode against a simulated site of its own\n  ${compiled.scenario.description}\n`,
+      );
+      if (values.follow === false) return EXIT.ok;
+      const { follow, writeReports } = await import('./runs');
+      const record = await follow(client, workflowId, io);
+      if (!record) return EXIT.failed;
+      const { scoreDrill, scoreMarkdown } = await import('../reports/score');
+      const score = scoreDrill(record)!;
+      io.stdout(`\n${scoreMarkdown(score).join('\n')}\n${writeReports(record, io)}`);
+      return score.passed ? EXIT.ok : EXIT.failed;
+    } finally {
+      await connection.close();
+    }
+  },
+};
