@@ -4,6 +4,7 @@
  */
 import { tabletopCommand } from './tabletop';
 import { drillCommand } from './drill';
+import { scheduleCommand } from './schedule';
 import { parseArgs } from 'node:util';
 import { planCommand, validateCommand } from './commands';
 import { peopleCommands, reportCommand, runCommand, statusCommand } from './runs';
@@ -20,6 +21,7 @@ export const COMMANDS: Command[] = [
   runCommand,
   tabletopCommand,
   drillCommand,
+  scheduleCommand,
   statusCommand,
   ...peopleCommands,
   reportCommand,
