@@ -1,6 +1,6 @@
 /** Commands that start and steer runs: run, status, approve, reject, dismiss, retry-step, skip-step, pause, resume, cancel, report. */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatDuration } from '../compiler';
 import type { Command } from './commands';
@@ -235,14 +235,18 @@ export const statusCommand: Command = {
 export const reportCommand: Command = {
   name: 'report',
   summary: "print a run's report (json or markdown)",
-  usage: 'drover report <workflow id> [--format json|markdown] [--out FILE]',
+  usage: `drover report <workflow id> [--format markdown|html|junit|json] [--out FILE]
+
+markdown: for a pull-request comment. html: one self-contained file (timeline, objectives, approvals,
+drill score, tabletop gaps) to keep as evidence. junit: JUnit XML, one test case per step and per
+objective, for CI. json: the run record, for tools.`,
   options: { format: { type: 'string' }, out: { type: 'string' } },
   allowPositionals: true,
   async run({ values, positionals }, io) {
     const id = onePositional(positionals, 'workflow id');
     const format = (values.format as string | undefined) ?? 'markdown';
-    if (!['json', 'markdown'].includes(format))
-      throw new UsageError(`unknown format "${format}": use json or markdown`);
+    if (!['json', 'markdown', 'html', 'junit'].includes(format))
+      throw new UsageError(`unknown format "${format}": use markdown, html, junit or json`);
     const { client, connection } = await temporal(io);
     try {
       const handle = client.workflow.getHandle(id);
@@ -251,8 +255,15 @@ export const reportCommand: Command = {
       });
       const record = await fetchRecord(client, handle, desc.status.name, io);
       if (!record) return EXIT.failed;
-      const text = format === 'json' ? toJson(record) : toMarkdown(record);
-      if (values.out) writeFileSync(join(io.cwd, values.out as string), text);
+      const text =
+        format === 'json'
+          ? toJson(record)
+          : format === 'html'
+            ? (await import('../reports/html')).toHtml(record)
+            : format === 'junit'
+              ? (await import('../reports/junit')).toJunit(record)
+              : toMarkdown(record);
+      if (values.out) writeFileSync(resolve(io.cwd, values.out as string), text);
       else io.stdout(text);
       return EXIT.ok;
     } finally {

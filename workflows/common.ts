@@ -30,6 +30,7 @@ export function describePlan(record: RunRecord, plan: Plan): void {
     from: plan.from,
     to: plan.to,
     estimatedRtoMs: plan.criticalPath.estimateMs,
+    criticalPath: plan.criticalPath.stepIds,
   };
   record.objectives = plan.objectives;
   const own = plan.workloads.filter((w) => w.objectives);

@@ -76,6 +76,8 @@ export interface RunRecord {
     to: string;
     /** The critical path's estimate from the runbook's step estimates: the plan's expected RTO. */
     estimatedRtoMs?: number;
+    /** The steps of that critical path (reports mark them). */
+    criticalPath?: string[];
   };
   status: RunStatus;
   startedAt: number;
