@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * The evidence a run leaves, checked the way people read it: `drover report --format html` opened in a
  * real headless Chromium (Debian's, driven by playwright-core; `npm run setup:browser` installs it), with
