@@ -5,6 +5,7 @@
 import { tabletopCommand } from './tabletop';
 import { drillCommand } from './drill';
 import { scheduleCommand } from './schedule';
+import { historyCommand } from './history';
 import { parseArgs } from 'node:util';
 import { planCommand, validateCommand } from './commands';
 import { peopleCommands, reportCommand, runCommand, statusCommand } from './runs';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   tabletopCommand,
   drillCommand,
   scheduleCommand,
+  historyCommand,
   statusCommand,
   ...peopleCommands,
   reportCommand,

@@ -21,7 +21,7 @@ import { StepEngine, answerDecision, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
-import type { RunRecord, ShardResult, ShardSummary } from './record';
+import type { RunRecord, RunSummary, ShardResult, ShardSummary } from './record';
 import { runPlanShard } from './shard';
 import type { ShardInput } from './shard';
 
@@ -100,6 +100,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   if (stopping === 'cancel') {
     record.status = 'cancelled';
     event('run cancelled');
+    publish();
     // The SDK drops a cancelled workflow's details: reports read the record with the progress query.
     throw new wf.CancelledFailure('run cancelled; completed steps were compensated');
   }
@@ -109,6 +110,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     const message = engine.failedStep
       ? (engine.recs.get(engine.failedStep)!.error?.message ?? 'unknown error')
       : (root?.failedMessage ?? 'unknown error');
+    publish();
     throw ApplicationFailure.create({
       type: 'RunFailed',
       nonRetryable: true,
@@ -118,9 +120,29 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   }
   record.status = 'succeeded';
   event('run succeeded');
+  publish();
   return record;
 
   // ---------------------------------------------------------------------------------------------
+
+  /** The run's outcome in its memo, so `drover history` reads it from Temporal's visibility. */
+  function publish(): void {
+    // Runs recorded before the memo existed replay without it.
+    if (!wf.patched('drover-memo-v1')) return;
+    const summary: RunSummary = {
+      plan: record.plan.name,
+      mode: record.plan.mode,
+      status: record.status,
+      startedAt: record.startedAt,
+      endedAt: record.endedAt ?? Date.now(),
+      objectives: record.objectives,
+      ...(record.achieved.rtoMs !== undefined ? { rtoMs: record.achieved.rtoMs } : {}),
+      ...(record.achieved.rpoMs !== undefined ? { rpoMs: record.achieved.rpoMs } : {}),
+      ...(record.failedStep ? { failedStep: record.failedStep } : {}),
+      ...(record.drill ? { scenario: record.drill.scenario, seed: record.drill.seed } : {}),
+    };
+    wf.upsertMemo({ drover: summary });
+  }
 
   async function compilePlan(inp: RunInput): Promise<Plan> {
     if (inp && typeof inp === 'object' && 'plan' in inp && inp.plan) return inp.plan;

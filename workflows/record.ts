@@ -121,3 +121,18 @@ export interface ShardResult {
   recoveryPointAt?: number;
   failedStep?: string;
 }
+
+/** A finished run in a few fields: the workflow's memo (`drover`), read by `drover history`. */
+export interface RunSummary {
+  plan: string;
+  mode: Mode;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number;
+  objectives: { rpoMs: number; rtoMs: number };
+  rtoMs?: number;
+  rpoMs?: number;
+  failedStep?: string;
+  scenario?: string;
+  seed?: number;
+}

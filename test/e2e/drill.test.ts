@@ -76,3 +76,23 @@ test('`drover schedule` creates a schedule that starts a drill on its own; list 
   const report = await drover('report', started!, '--format', 'markdown');
   expect(report.stdout).toContain('Result: **PASS**');
 }, 120_000);
+
+test("`drover history` lists past runs from Temporal with their results, and the plan's readiness figures", async () => {
+  const h = await drover('history', 'webshop');
+  expect(h.code).toBe(0);
+  expect(h.stdout).toMatch(
+    new RegExp(`drill-ok-${process.pid}  drill power-on-retry \\(test\\)  succeeded  PASS  RTO \\S+/1h`),
+  );
+  expect(h.stdout).toMatch(
+    new RegExp(
+      `drill-rpo-${process.pid}  drill rpo-breach \\(test\\)  succeeded  FAIL  RTO \\S+/1h  RPO 39m\\S*/15m MISSED`,
+    ),
+  );
+  expect(h.stdout).toMatch(
+    /webshop: last successful test or passing drill 0 day\(s\) ago; success rate \d+\/\d+ \(\d+%\); mean RTO \S+/,
+  );
+  const json = JSON.parse((await drover('history', '--format', 'json')).stdout) as {
+    plans: { plan: string; finished: number }[];
+  };
+  expect(json.plans.find((p) => p.plan === 'webshop')!.finished).toBeGreaterThanOrEqual(3);
+});
