@@ -9,6 +9,7 @@ import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
 import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
+import { readinessChecks, readinessMarkdown } from '../reports/readiness';
 import type { RunRecord, StepRecord } from '../workflows/record';
 
 /** Loaded lazily: `validate` and `plan` start fast without Temporal's client. */
@@ -173,7 +174,9 @@ async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Pr
 function finish(record: RunRecord | undefined, io: CliIO): number {
   if (!record) return EXIT.failed;
   io.stdout('\n' + summary(record) + writeReports(record, io));
-  return record.status === 'succeeded' ? EXIT.ok : EXIT.failed;
+  const readiness = readinessChecks(record);
+  if (readiness) io.stdout(readinessMarkdown(readiness).join('\n') + '\n');
+  return record.status === 'succeeded' && (readiness?.ready ?? true) ? EXIT.ok : EXIT.failed;
 }
 
 /** Writes the run's reports under .drover/reports/ and says where. */

@@ -15,12 +15,12 @@ const SCHEDULED_BY = 'drover.dev/scheduled';
 export const scheduleCommand: Command = {
   name: 'schedule',
   summary: 'create, list and delete Temporal Schedules for recurring tests and drills',
-  usage: `drover schedule create <file> (--mode test | --scenario <name> [--seed <n>]) (--cron "<expr>" | --every <duration>) [--jitter <duration>] [--id <schedule id>]
+  usage: `drover schedule create <file> (--mode test|readiness|tabletop | --scenario <name> [--seed <n>]) (--cron "<expr>" | --every <duration>) [--jitter <duration>] [--id <schedule id>]
 drover schedule list
 drover schedule delete <schedule id>
 
 create: a Temporal Schedule that starts a run of the runbook on its own: a non-disruptive test
-  (--mode test, or tabletop) or a simulated drill (--scenario). --cron takes a cron expression
+  (--mode test), pre-flight checks (--mode readiness), a tabletop, or a simulated drill (--scenario). --cron takes a cron expression
   ("0 3 * * 1" is Mondays at 03:00 UTC); --every a duration (e.g. 1d, 12h). --jitter delays each
   start by a random amount up to the duration, so the run is unannounced. A run still going
   when the next is due is not started twice. The runbook is checked first: nothing is created
@@ -57,8 +57,10 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
   const modeValue = values.mode as string | undefined;
   if (scenario && modeValue)
     throw new UsageError("give --mode or --scenario, not both (a drill runs in its scenario's mode)");
-  if (!scenario && modeValue !== 'test' && modeValue !== 'tabletop')
-    throw new UsageError('schedule a non-disruptive run: --mode test (or tabletop), or a drill: --scenario <name>');
+  if (!scenario && !['test', 'tabletop', 'readiness'].includes(modeValue ?? ''))
+    throw new UsageError(
+      'schedule a non-disruptive run: --mode test, readiness or tabletop; or a drill: --scenario <name>',
+    );
   const cron = values.cron as string | undefined;
   const every = values.every as string | undefined;
   if (!cron === !every) throw new UsageError('say when: --cron "<expression>" or --every <duration>');

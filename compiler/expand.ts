@@ -15,6 +15,7 @@ import {
   pruneBarriers,
   resolvePolicy,
   simulation,
+  toReadiness,
   toTabletop,
 } from './steps';
 import { parseDuration } from './durations';
@@ -214,6 +215,49 @@ export function expand(
     }
   }
 
+  // Readiness: the plan-level checks, beside each workload's replication check.
+  if (mode === 'readiness') {
+    const check = (id: string, site: Site, params: JsonObject, path: PathSegment[]) => {
+      const step = add({
+        ...builtinPolicy('preCheck', [rb.defaults]),
+        id,
+        kind: 'preCheck',
+        site: site.name,
+        dependsOn: [],
+        params,
+        source: source.locate(path),
+      });
+      dependOn(step.id, 'plan/start');
+      dependOn('plan/end', step.id);
+    };
+    for (const role of ['protected', 'recovery'] as const)
+      check(`plan/reach-${rb.sites[role].name}`, rb.sites[role], { check: 'site' }, ['sites', role]);
+    const workloads = rb.groups.flatMap((g) => g.workloads);
+    check('plan/capacity', toSite, { check: 'capacity', workloads: workloads.map((w) => w.name) }, [
+      'sites',
+      'recovery',
+    ]);
+    check('plan/test-network', toSite, { check: 'test-network', network: toSite.testNetwork ?? 'drover-test' }, [
+      'sites',
+      'recovery',
+    ]);
+    const approvals = (rb.steps ?? [])
+      .map((c, i) => ({ c, i }))
+      .filter(({ c }) => c.approval)
+      .map(({ c }) => ({
+        step: `plan/${c.name}`,
+        approvers: c.approval!.approvers,
+        required: c.approval!.required ?? 1,
+      }));
+    check('plan/approvers', toSite, { check: 'approvers', approvals }, ['steps']);
+    for (const st of steps) {
+      if (st.kind === 'preCheck' && st.workload) {
+        const w = workloads.find((x) => x.name === st.workload)!;
+        st.params = { ...st.params, check: 'replication', rpoMs: ms(w.objectives?.rpo) ?? ms(rb.objectives.rpo) ?? 0 };
+      }
+    }
+  }
+
   const pruned = pruneBarriers(steps);
   const ordered = topologicalOrder(pruned);
   if (!ordered) {
@@ -237,7 +281,8 @@ export function expand(
     }
     return { diagnostics };
   }
-  const final = mode === 'tabletop' ? ordered.map(toTabletop) : ordered;
+  const final =
+    mode === 'tabletop' ? ordered.map(toTabletop) : mode === 'readiness' ? ordered.map(toReadiness) : ordered;
   const cp = longestPath(final, (s) => s.estimateMs);
   const rtoMs = ms(rb.objectives.rto) ?? 0;
   const expansion: Expansion = {

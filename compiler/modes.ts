@@ -60,6 +60,8 @@ export const MODE_CHAINS: Record<Exclude<Mode, 'tabletop'>, ActionTemplate[]> = 
   reprotect: [{ action: 'reverseReplication', kind: 'reverseReplication', role: 'target', phase: 'prepare' }],
   /** A planned migration back to the original site, after reprotect. */
   failback: MIGRATE,
+  /** Pre-flight only, nothing recovered: each workload's replica is there and within its RPO. */
+  readiness: [{ action: 'preCheck', kind: 'preCheck', role: 'target', phase: 'prepare' }],
 };
 
 /** Tabletop walks the disaster-recovery plan, the one people most need to rehearse. */

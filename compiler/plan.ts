@@ -17,6 +17,7 @@ export const MODES = [
   'reprotect',
   'failback',
   'tabletop',
+  'readiness',
 ] as const;
 export type Mode = (typeof MODES)[number];
 

@@ -166,3 +166,11 @@ export function pruneBarriers(steps: PlanStep[]): PlanStep[] {
   }
   return steps.filter((s) => !removed.has(s.id));
 }
+
+/** Readiness: each check is one reading (no retry, nothing to undo), and every check runs whatever the others say. */
+export function toReadiness(step: PlanStep): PlanStep {
+  if (step.kind === 'barrier') return step;
+  const rest = { ...step };
+  delete rest.compensation;
+  return { ...rest, retry: { ...step.retry, maximumAttempts: 1 }, onFailure: 'continue' };
+}

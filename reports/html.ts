@@ -8,6 +8,7 @@ import { formatDuration } from '../compiler/durations';
 import type { RunRecord, StepRecord } from '../workflows/record';
 import { tabletopFindings } from './gaps';
 import { counts } from './index';
+import { readinessChecks } from './readiness';
 import { scoreDrill } from './score';
 
 const esc = (s: unknown) =>
@@ -53,6 +54,12 @@ export function toHtml(record: RunRecord): string {
     <table><tr><th>workload</th><th>RTO</th><th>objective</th><th>RPO</th><th>objective</th><th>met</th></tr>
     ${score.workloads.map((w) => `<tr><td>${esc(w.name)}</td><td>${esc(dur(w.rtoMs))}</td><td>${esc(formatDuration(w.rtoObjectiveMs))}</td><td>${esc(dur(w.rpoMs))}</td><td>${esc(formatDuration(w.rpoObjectiveMs))}</td><td class="st ${w.met ? 'succeeded' : 'failed'}">${w.met ? 'yes' : 'NO'}</td></tr>`).join('')}
     </table>`);
+  }
+  const readiness = readinessChecks(record);
+  if (readiness) {
+    sections.push(`<h2>Readiness: <span class="st ${readiness.ready ? 'succeeded' : 'failed'}">${readiness.ready ? 'READY' : 'NOT READY'}</span></h2>
+    <table><tr><th>check</th><th>result</th><th>detail</th></tr>
+    ${readiness.checks.map((c) => `<tr><td><code>${esc(c.step)}</code></td><td class="st ${c.passed ? 'succeeded' : 'failed'}">${c.passed ? 'PASS' : 'FAIL'}</td><td>${esc(c.detail)}</td></tr>`).join('')}</table>`);
   }
   if (p.mode === 'tabletop') {
     const f = tabletopFindings(record);

@@ -2,6 +2,7 @@
 import { formatDuration } from '../compiler/durations';
 import type { RunRecord, StepRecord } from '../workflows/record';
 import { findingsMarkdown, tabletopFindings } from './gaps';
+import { readinessChecks, readinessMarkdown } from './readiness';
 import { scoreDrill, scoreMarkdown } from './score';
 
 const iso = (ms: number | undefined) => (ms === undefined ? '' : new Date(ms).toISOString().replace('.000Z', 'Z'));
@@ -55,6 +56,13 @@ export function toMarkdown(record: RunRecord): string {
     out.push('## Drill score');
     out.push('');
     out.push(...scoreMarkdown(score));
+  }
+  const readiness = readinessChecks(record);
+  if (readiness) {
+    out.push('');
+    out.push('## Readiness');
+    out.push('');
+    out.push(...readinessMarkdown(readiness));
   }
   if (p.mode === 'tabletop') {
     out.push('');

@@ -49,6 +49,7 @@ export function createSimulator(cwd = process.cwd()): Provider {
 
   const operations: Record<InfraKind, Operation> = {
     preCheck: op('preCheck', async (p, ctx, store) => {
+      if (p.check) return readinessCheck(p, ctx, store);
       const rec = await workloadRecord(store, ctx, p);
       if (!rec.replica && !rec.instances.production) {
         throw new ProviderError(
@@ -296,6 +297,61 @@ function updateWorkload<R>(
   fn: (rec: WorkloadRecord) => R,
 ): Promise<R> {
   return store.update(`${site.name}/${String(p.workload)}`, () => newRecord(site, ctx, p), fn);
+}
+
+/** `--mode readiness`: one pre-flight check, read-only. A failed check is a ValidationFailed with the reason. */
+async function readinessCheck(p: JsonObject, ctx: OperationContext, store: JsonStore) {
+  const fail = (message: string) => {
+    throw new ProviderError('ValidationFailed', message);
+  };
+  switch (p.check) {
+    case 'site':
+      // Reaching this line means the (simulated) site answered; a simulated site has no credentials to test.
+      return { changed: false, message: `${ctx.site.name} reachable (simulated site: no credentials to check)` };
+    case 'capacity': {
+      const workloads = (p.workloads as string[]) ?? [];
+      const full = (ctx.simulation?.faults ?? []).find(
+        (f) => f.effect === 'storage-full' && (f.site === undefined || f.site === ctx.site.name),
+      );
+      if (full)
+        fail(
+          `${ctx.site.name} has no room to recover ${workloads.length} workload(s): ${full.message ?? 'datastore full'}`,
+        );
+      return { changed: false, message: `${ctx.site.name} has room for ${workloads.length} workload(s) (simulated)` };
+    }
+    case 'test-network': {
+      const net = String(p.network);
+      const site = await updateSite(store, ctx, (rec) => ({ networks: [...rec.networks] }));
+      return {
+        changed: false,
+        message: site.networks.includes(net)
+          ? `test network ${net} is present at ${ctx.site.name}`
+          : `test network ${net} is not there yet; ${ctx.site.name} can create it (tests do)`,
+      };
+    }
+    case 'approvers': {
+      const short = ((p.approvals as { step: string; approvers: string[]; required: number }[]) ?? []).filter(
+        (a) => a.approvers.length < a.required,
+      );
+      if (short.length)
+        fail(short.map((a) => `${a.step} needs ${a.required} approver(s) and names ${a.approvers.length}`).join('; '));
+      return { changed: false, message: `every approval names enough approvers` };
+    }
+    case 'replication': {
+      const rec = await workloadRecord(store, ctx, p);
+      if (!rec.replica) fail(`${rec.workload} has no replica at ${ctx.site.name}`);
+      const faultLag =
+        matchingFaults(ctx, 'syncReplication', rec.workload).find((f) => f.effect === 'replication-lag')?.lagMs ?? 0;
+      const lag = Math.max(Date.now() - rec.replica!.lastSyncAt, faultLag);
+      const rpo = Number(p.rpoMs ?? 0);
+      const minutes = (ms: number) => `${Math.round(ms / 60_000)}m`;
+      if (rpo > 0 && lag > rpo)
+        fail(`${rec.workload}: replica ${minutes(lag)} behind, over its RPO of ${minutes(rpo)}`);
+      return { changed: false, message: `${rec.workload}: replica ${minutes(lag)} behind (RPO ${minutes(rpo)})` };
+    }
+    default:
+      return fail(`unknown readiness check ${String(p.check)}`);
+  }
 }
 
 function updateSite<R>(store: JsonStore, ctx: OperationContext, fn: (rec: SiteRecord) => R): Promise<R> {
