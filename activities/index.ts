@@ -44,6 +44,18 @@ export function createActivities(deps: ActivityDeps) {
   /** The last few compiled plans: every shard of a large run asks for its slice of the same one. */
   const compiled = new Map<string, { plan: Plan; partition: Partition | undefined; scenario: Scenario | undefined }>();
 
+  async function readRunbook(runbook: string): Promise<string> {
+    try {
+      return await readFile(resolve(deps.cwd, runbook), 'utf8');
+    } catch {
+      throw ApplicationFailure.create({
+        type: 'InvalidRunbook',
+        nonRetryable: true,
+        message: `cannot read runbook ${runbook} on the worker (relative paths are from ${deps.cwd})`,
+      });
+    }
+  }
+
   /** A drill scenario: `scenarios/<name>.yaml` in the runbook's folder. */
   function readScenario(runbook: string, name: string): { file: string; text: string; sha256: string } {
     const file = join(dirname(runbook), 'scenarios', `${name}.yaml`);
@@ -174,16 +186,7 @@ export function createActivities(deps: ActivityDeps) {
      * shard's slice, after checking that the runbook still compiles to the plan the run started with.
      */
     async compileRunbook(input: CompileInput): Promise<Plan> {
-      let text: string;
-      try {
-        text = await readFile(resolve(deps.cwd, input.runbook), 'utf8');
-      } catch {
-        throw ApplicationFailure.create({
-          type: 'InvalidRunbook',
-          nonRetryable: true,
-          message: `cannot read runbook ${input.runbook} on the worker (relative paths are from ${deps.cwd})`,
-        });
-      }
+      const text = await readRunbook(input.runbook);
       const { plan, partition } = compileCached(input, text);
       if (input.shard !== undefined) {
         if (plan.planHash !== input.planHash || !partition || !partition.shards[input.shard]) {
@@ -212,16 +215,7 @@ export function createActivities(deps: ActivityDeps) {
      * as they stand in production. Idempotent: a retry starts from a fresh site again (no step has run yet).
      */
     async prepareDrill(input: CompileInput): Promise<DrillSetup> {
-      let text: string;
-      try {
-        text = await readFile(resolve(deps.cwd, input.runbook), 'utf8');
-      } catch {
-        throw ApplicationFailure.create({
-          type: 'InvalidRunbook',
-          nonRetryable: true,
-          message: `cannot read runbook ${input.runbook} on the worker (relative paths are from ${deps.cwd})`,
-        });
-      }
+      const text = await readRunbook(input.runbook);
       const { plan, scenario } = compileCached(input, text);
       if (!input.simulationDir)
         throw ApplicationFailure.create({

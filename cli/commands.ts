@@ -93,3 +93,11 @@ function formatOption<T extends string>(value: unknown, allowed: readonly T[]): 
     throw new UsageError(`unknown format "${String(value)}": use one of ${allowed.join(', ')}`);
   return value as T;
 }
+
+/** `--seed`: a whole number, or undefined when not given. */
+export function seedOption(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const seed = Number(value);
+  if (!Number.isInteger(seed) || seed < 0) throw new UsageError(`--seed must be a whole number, not ${String(value)}`);
+  return seed;
+}

@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../compiler';
 import type { Command } from './commands';
+import { seedOption } from './commands';
 import { gitCommitOf } from './files';
 import { EXIT, UsageError, UserError, useColor } from './io';
 
@@ -46,12 +47,7 @@ The workflow input, for the Temporal CLI or a schedule:
       }
     };
     if (!name) throw new UsageError(`name a scenario with --scenario (in ${dir}: ${available().join(', ') || 'none'})`);
-    let seed: number | undefined;
-    if (values.seed !== undefined) {
-      seed = Number(values.seed);
-      if (!Number.isInteger(seed) || seed < 0)
-        throw new UsageError(`--seed must be a whole number, not ${String(values.seed)}`);
-    }
+    const seed = seedOption(values.seed);
     const color = useColor(io, values.color as boolean | undefined);
     const read = (path: string, what: string) => {
       try {

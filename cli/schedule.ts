@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, parseDuration } from '../compiler';
 import type { Command } from './commands';
+import { seedOption } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
@@ -73,12 +74,7 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
   };
   const everyMs = ms('every', every);
   const jitterMs = ms('jitter', values.jitter as string | undefined);
-  let seed: number | undefined;
-  if (values.seed !== undefined) {
-    seed = Number(values.seed);
-    if (!Number.isInteger(seed) || seed < 0)
-      throw new UsageError(`--seed must be a whole number, not ${String(values.seed)}`);
-  }
+  const seed = seedOption(values.seed);
   const color = useColor(io, values.color as boolean | undefined);
 
   // Check the runbook (and scenario) now: a schedule that fails every time helps nobody.

@@ -4,6 +4,11 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
 import type { CompileInput, DrillSetup } from '../activities/types';
 import type { Plan } from '../compiler/plan';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import { answerDecision } from './engine';
+import type { DecisionKind } from './engine';
+import * as msg from './messages';
+import type { StepDecisionInput } from './messages';
 import type { RunRecord } from './record';
 
 export function newRecord(workflowId: string): RunRecord {
@@ -104,4 +109,51 @@ export async function courier<T>(
     if (!pending()) return;
     await send(take());
   }
+}
+
+/** Where people's decisions go in one execution: checked (for Updates), applied, or kept until the plan is compiled. */
+export interface DecisionSink {
+  /** Why the decision cannot be taken, or undefined. */
+  problem(d: StepDecisionInput, decision: DecisionKind): string | undefined;
+  /** Applies it (a Signal's is checked first); undefined `ready` means the plan is not compiled yet. */
+  apply(d: StepDecisionInput, decision: DecisionKind, fromSignal: boolean): string;
+  ready(): boolean;
+  keep(d: StepDecisionInput, decision: DecisionKind): void;
+  ignored(text: string): void;
+}
+
+const DECISIONS: [
+  UpdateDefinition<string, [StepDecisionInput]>,
+  SignalDefinition<[StepDecisionInput]>,
+  DecisionKind,
+][] = [
+  [msg.approveUpdate, msg.approveSignal, 'approved'],
+  [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
+  [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
+  [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
+  [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
+];
+
+/** Every decision as an Update (validated before it enters history) and a Signal of the same name. */
+export function registerDecisionHandlers(sink: DecisionSink): void {
+  const validate = (d: StepDecisionInput, decision: DecisionKind | undefined) => {
+    const problem = decision ? sink.problem(d, decision) : 'the outcome must be done, blocked or skipped';
+    if (problem) throw new Error(problem);
+  };
+  const signalled = (d: StepDecisionInput, decision: DecisionKind) => {
+    if (!sink.ready()) sink.keep(d, decision);
+    else sink.apply(d, decision, true);
+  };
+  for (const [update, signal, decision] of DECISIONS) {
+    wf.setHandler(update, (d) => sink.apply(d, decision, false), { validator: (d) => validate(d, decision) });
+    wf.setHandler(signal, (d) => signalled(d, decision));
+  }
+  wf.setHandler(msg.answerUpdate, (a) => sink.apply(a, answerDecision(a)!, false), {
+    validator: (a) => validate(a, answerDecision(a)),
+  });
+  wf.setHandler(msg.answerSignal, (a) => {
+    const decision = answerDecision(a);
+    if (!decision) sink.ignored(`ignored answer signal for ${a?.step}: the outcome must be done, blocked or skipped`);
+    else signalled(a, decision);
+  });
 }

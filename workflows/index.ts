@@ -12,12 +12,20 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import type { SignalDefinition } from '@temporalio/common';
 import { ROOT, ownerOfStepId, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
 import type { Mode, Partition, Plan } from '../compiler/plan';
-import { compileInActivity, courier, describePlan, eventLog, newRecord, prepareDrillInActivity } from './common';
+import {
+  compileInActivity,
+  courier,
+  describePlan,
+  eventLog,
+  newRecord,
+  prepareDrillInActivity,
+  registerDecisionHandlers,
+} from './common';
 import type { CompileInput } from '../activities/types';
-import { StepEngine, answerDecision, recoveryTimes } from './engine';
+import { StepEngine, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
@@ -177,41 +185,12 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   }
 
   function registerHandlers(): void {
-    const decide = (decision: DecisionKind) => (d: StepDecisionInput) => applyDecision(d, decision, false);
-    const check = (decision: DecisionKind) => (d: StepDecisionInput) => {
-      const problem = decisionProblem(d, decision);
-      if (problem) throw new Error(problem);
-    };
-    const pairs: [
-      UpdateDefinition<string, [StepDecisionInput]>,
-      SignalDefinition<[StepDecisionInput]>,
-      DecisionKind,
-    ][] = [
-      [msg.approveUpdate, msg.approveSignal, 'approved'],
-      [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
-      [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
-      [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
-      [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
-    ];
-    for (const [update, signal, decision] of pairs) {
-      wf.setHandler(update, decide(decision), { validator: check(decision) });
-      wf.setHandler(signal, (d) => {
-        if (!engine) early.push({ input: d, decision });
-        else applyDecision(d, decision, true);
-      });
-    }
-    wf.setHandler(msg.answerUpdate, (a) => applyDecision(a, answerDecision(a)!, false), {
-      validator: (a) => {
-        const decision = answerDecision(a);
-        const problem = decision ? decisionProblem(a, decision) : 'the outcome must be done, blocked or skipped';
-        if (problem) throw new Error(problem);
-      },
-    });
-    wf.setHandler(msg.answerSignal, (a) => {
-      const decision = answerDecision(a);
-      if (!decision) event(`ignored answer signal for ${a?.step}: the outcome must be done, blocked or skipped`);
-      else if (!engine) early.push({ input: a, decision });
-      else applyDecision(a, decision, true);
+    registerDecisionHandlers({
+      problem: decisionProblem,
+      apply: applyDecision,
+      ready: () => engine !== undefined,
+      keep: (d, decision) => early.push({ input: d, decision }),
+      ignored: event,
     });
     wf.setHandler(msg.pauseSignal, (d) => {
       paused = true;

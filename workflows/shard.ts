@@ -9,11 +9,10 @@
  * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
  */
 import * as wf from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { CompileInput } from '../activities/types';
 import type { Plan, ShardSpec } from '../compiler/plan';
-import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
-import { StepEngine, answerDecision, recoveryTimes } from './engine';
+import { compileInActivity, courier, describePlan, eventLog, newRecord, registerDecisionHandlers } from './common';
+import { StepEngine, recoveryTimes } from './engine';
 import type { DecisionKind } from './engine';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
@@ -142,34 +141,13 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
       if (engine) applyControl(c);
       else controls.push(c);
     });
-    const pairs: [
-      UpdateDefinition<string, [StepDecisionInput]>,
-      SignalDefinition<[StepDecisionInput]>,
-      DecisionKind,
-    ][] = [
-      [msg.approveUpdate, msg.approveSignal, 'approved'],
-      [msg.rejectUpdate, msg.rejectSignal, 'rejected'],
-      [msg.dismissUpdate, msg.dismissSignal, 'dismissed'],
-      [msg.retryStepUpdate, msg.retryStepSignal, 'retry'],
-      [msg.skipStepUpdate, msg.skipStepSignal, 'skip'],
-    ];
-    for (const [update, signal, decision] of pairs) {
-      wf.setHandler(update, (d) => engine!.decide(d, decision, false), {
-        validator: (d) => {
-          const problem = engine ? engine.decisionProblem(d, decision) : 'this part of the run is still compiling';
-          if (problem) throw new Error(problem);
-        },
-      });
-      wf.setHandler(signal, (d) => {
-        if (!engine) early.push({ input: d, decision });
-        else engine.decide(d, decision, true);
-      });
-    }
-    wf.setHandler(msg.answerSignal, (a) => {
-      const decision = answerDecision(a);
-      if (!decision) return;
-      if (!engine) early.push({ input: a, decision });
-      else engine.decide(a, decision, true);
+    registerDecisionHandlers({
+      problem: (d, decision) =>
+        engine ? engine.decisionProblem(d, decision) : 'this part of the run is still compiling',
+      apply: (d, decision, fromSignal) => engine!.decide(d, decision, fromSignal),
+      ready: () => engine !== undefined,
+      keep: (d, decision) => early.push({ input: d, decision }),
+      ignored: event,
     });
     wf.setHandler(msg.pauseSignal, () => {
       paused = true;
