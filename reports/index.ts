@@ -50,26 +50,15 @@ export function toMarkdown(record: RunRecord): string {
   out.push(
     `- Plan \`${p.planHash}\` from \`${p.sourceFile}\` (sha256 \`${p.sourceSha256.slice(0, 16)}…\`${p.gitCommit ? `, git \`${p.gitCommit}\`` : ''})`,
   );
+  // What this kind of run found, each as its own section: a drill's score, readiness checks, tabletop gaps.
   const score = scoreDrill(record);
-  if (score) {
-    out.push('');
-    out.push('## Drill score');
-    out.push('');
-    out.push(...scoreMarkdown(score));
-  }
   const readiness = readinessChecks(record);
-  if (readiness) {
-    out.push('');
-    out.push('## Readiness');
-    out.push('');
-    out.push(...readinessMarkdown(readiness));
-  }
-  if (p.mode === 'tabletop') {
-    out.push('');
-    out.push('## Tabletop findings');
-    out.push('');
-    out.push(...findingsMarkdown(tabletopFindings(record)));
-  }
+  const sections: [string, string[] | undefined][] = [
+    ['Drill score', score && scoreMarkdown(score)],
+    ['Readiness', readiness && readinessMarkdown(readiness)],
+    ['Tabletop findings', p.mode === 'tabletop' ? findingsMarkdown(tabletopFindings(record)) : undefined],
+  ];
+  for (const [title, lines] of sections) if (lines) out.push('', `## ${title}`, '', ...lines);
   out.push('');
   out.push('| step | kind | site | status | attempts | started | took | detail |');
   out.push('|---|---|---|---|---|---|---|---|');
