@@ -21,7 +21,8 @@ import {
 import { parseDuration } from './durations';
 import { topologicalOrder, longestPath, findCycles } from './graph';
 import type { Ordering, UnitId } from './ordering';
-import type { JsonObject, Mode, PlanSite, PlanStep, PlanWorkload, Simulation, StepKind } from './plan';
+import { FAILOVER_MODES, POINT_OF_NO_RETURN } from './plan';
+import type { JsonObject, Mode, Plan, PlanSite, PlanStep, PlanWorkload, Simulation, StepKind } from './plan';
 import { supports } from './providers';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
@@ -45,6 +46,7 @@ export interface Expansion {
   steps: PlanStep[];
   criticalPath: { stepIds: string[]; estimateMs: number; rtoMs: number; exceedsRto: boolean };
   simulation?: Simulation;
+  commit?: Plan['commit'];
 }
 
 const ms = (d: string | undefined): number | undefined => (d === undefined ? undefined : parseDuration(d));
@@ -66,6 +68,9 @@ export function expand(
 ): { expansion?: Expansion; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const chainMode = mode === 'tabletop' ? TABLETOP_OF : mode;
+  const failover = FAILOVER_MODES.includes(chainMode);
+  /** Steps whose onFailure the runbook sets at some level: past the point of no return the others pause. */
+  const explicitOnFailure = new Set<string>();
   const swap = mode === 'failback';
   const fromSite = swap ? rb.sites.recovery : rb.sites.protected;
   const toSite = swap ? rb.sites.protected : rb.sites.recovery;
@@ -118,6 +123,7 @@ export function expand(
   const single = (id: string): UnitSteps => ({ first: id, gate: id, last: id });
 
   unitSteps.set('ps', single(barrier('plan/start', ['steps']).id));
+  if (failover) barrier(POINT_OF_NO_RETURN, ['groups']);
   const restores: string[] = [];
   /** A workload's custom step may wait for a workload expanded after it: resolved once all exist. */
   const lateDeps: [string, string][] = [];
@@ -281,6 +287,7 @@ export function expand(
     }
     return { diagnostics };
   }
+  if (FAILOVER_MODES.includes(mode)) markRecovery(ordered);
   const final =
     mode === 'tabletop' ? ordered.map(toTabletop) : mode === 'readiness' ? ordered.map(toReadiness) : ordered;
   const cp = longestPath(final, (s) => s.estimateMs);
@@ -295,7 +302,24 @@ export function expand(
     criticalPath: { stepIds: cp.path, estimateMs: cp.total, rtoMs, exceedsRto: cp.total > rtoMs },
   };
   if (rb.simulation) expansion.simulation = simulation(rb);
+  if (FAILOVER_MODES.includes(mode))
+    expansion.commit = { timeoutMs: ms(rb.commit?.timeout) ?? 0, onTimeout: rb.commit?.onTimeout ?? 'commit' };
   return { expansion, diagnostics };
+
+  /**
+   * Past the point of no return (every step that waits for it): kept when the run stops, undone only by
+   * `drover rollback`; a failure there pauses for a person unless the runbook says what to do.
+   */
+  function markRecovery(ordered: PlanStep[]): void {
+    const past = new Set<string>([POINT_OF_NO_RETURN]);
+    for (const st of ordered) {
+      if (!st.dependsOn.some((d) => past.has(d))) continue;
+      past.add(st.id);
+      if (st.kind === 'barrier') continue;
+      st.recovery = true;
+      if (!explicitOnFailure.has(st.id)) st.onFailure = 'pause';
+    }
+  }
 
   // ---- helpers that close over the runbook and mode ----
 
@@ -361,12 +385,20 @@ export function expand(
       chain.splice(index, 0, { id: step.id, phase: neighbour?.phase ?? 'prepare' });
       for (const name of s.dependsOn ?? []) lateDeps.push([step.id, name]);
     }
+    // No workload is promoted until every source is stopped, fenced and synced for the last time.
+    const promote = chain.findIndex((c) => c.action === 'promote');
+    if (failover && promote >= 0) {
+      dependOn(chain[promote]!.id, POINT_OF_NO_RETURN);
+      if (promote > 0) dependOn(POINT_OF_NO_RETURN, chain[promote - 1]!.id);
+    }
     return chain;
   }
 
   function builtinStep(w: Workload, g: Group, t: ActionTemplate, site: Site, wPath: PathSegment[]): PlanStep {
     const override = w.actions?.[t.action];
-    const policy = builtinPolicy(t.action, [rb.defaults, g.defaults, w.defaults], override);
+    const levels = [rb.defaults, g.defaults, w.defaults];
+    const policy = builtinPolicy(t.action, levels, override);
+    if ([...levels, override].some((l) => l?.onFailure !== undefined)) explicitOnFailure.add(`${w.name}/${t.action}`);
     if (mode === 'cleanup' && policy.onFailure === 'abort') policy.onFailure = 'continue';
     if (chainMode === 'disaster-recovery' && t.role === 'source') {
       // Best effort at a site that may be gone: one short attempt, then go on.
@@ -407,6 +439,15 @@ export function expand(
     switch (t.kind) {
       case 'syncReplication':
         params.to = toSite.name;
+        // A switchover loses nothing: the last sync must prove the replica reached the source's last position.
+        if (t.action === 'finalSync' && chainMode !== 'disaster-recovery') params.proveCaughtUp = true;
+        break;
+      case 'promote':
+        if (chainMode === 'disaster-recovery') {
+          // A failover states what it loses: an older point than the RPO needs a person's approval.
+          params.recoveryPoint = 'latest';
+          params.rpoMs = ms(w.objectives?.rpo) ?? ms(rb.objectives.rpo) ?? 0;
+        } else params.recoveryPoint = 'final-sync';
         break;
       case 'snapshot':
         params.quiesce = w.quiesce ?? false;
@@ -441,6 +482,7 @@ export function expand(
   ): PlanStep {
     const kind = (['command', 'http', 'prompt', 'approval', 'wait'] as const).find((k) => s[k] !== undefined)!;
     const policy = resolvePolicy([...levels, s]);
+    if ([...levels, s].some((l) => l?.onFailure !== undefined)) explicitOnFailure.add(id);
     const params = {
       name: s.name,
       ...(s.description ? { description: s.description } : {}),

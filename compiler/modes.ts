@@ -32,11 +32,18 @@ const RECOVER_AT_TARGET: ActionTemplate[] = [
   { action: 'validate', kind: 'validate', role: 'target', phase: 'start', when: validates },
 ];
 
+/**
+ * A switchover (planned migration, failback) and a failover (disaster recovery): stop the source cleanly,
+ * fence it, replicate what is left (a switchover proves the replica caught up), then, once every workload
+ * has reached that point (POINT_OF_NO_RETURN), promote the replica and recover from it.
+ */
 const MIGRATE: ActionTemplate[] = [
   { action: 'preCheck', kind: 'preCheck', role: 'target', phase: 'prepare' },
   { action: 'sync', kind: 'syncReplication', role: 'source', phase: 'prepare' },
   { action: 'shutdown', kind: 'shutdown', role: 'source', phase: 'stop', compensation: 'powerOn' },
+  { action: 'fence', kind: 'fence', role: 'source', phase: 'prepare', compensation: 'unfence' },
   { action: 'finalSync', kind: 'syncReplication', role: 'source', phase: 'prepare' },
+  { action: 'promote', kind: 'promote', role: 'target', phase: 'prepare', compensation: 'demote' },
   ...RECOVER_AT_TARGET,
 ];
 
@@ -74,6 +81,8 @@ export const DEFAULT_ESTIMATES: Record<ActionName, number> = {
   preCheck: 15_000,
   sync: 120_000,
   finalSync: 60_000,
+  fence: 30_000,
+  promote: 60_000,
   shutdown: 60_000,
   snapshot: 30_000,
   restore: 300_000,

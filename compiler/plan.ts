@@ -21,6 +21,15 @@ export const MODES = [
 ] as const;
 export type Mode = (typeof MODES)[number];
 
+/**
+ * Modes that move production (SRM's recoveries): past their point of no return nothing is undone
+ * automatically; they end in a commit window where a person commits or rolls back.
+ */
+export const FAILOVER_MODES: readonly Mode[] = ['planned-migration', 'disaster-recovery', 'failback'];
+
+/** The barrier every promote waits for: every source stopped, fenced and (in a switchover) proved caught up. */
+export const POINT_OF_NO_RETURN = 'plan/point-of-no-return';
+
 export type ProviderName = 'simulator' | 'postgres' | 'vsphere';
 
 /** Steps that act on infrastructure: each provider implements some of them (compiler/providers.ts). */
@@ -40,6 +49,12 @@ export const INFRASTRUCTURE_KINDS = [
   'reverseReplication',
   'createTestNetwork',
   'removeTestNetwork',
+  /** Make the old source unable to take writes (power off, stop, demote); `unfence` undoes it on rollback. */
+  'fence',
+  'unfence',
+  /** Make the replica the writable primary; `demote` turns it back into a replica on rollback. */
+  'promote',
+  'demote',
 ] as const;
 export type InfraKind = (typeof INFRASTRUCTURE_KINDS)[number];
 
@@ -92,6 +107,11 @@ export interface PlanStep {
   /** Expected duration, for the critical-path estimate. */
   estimateMs: number;
   compensation?: Compensation;
+  /**
+   * Past the point of no return (failover modes): the step depends on a promote. When the run stops it
+   * is kept as it is, never compensated automatically; only `drover rollback` undoes it.
+   */
+  recovery?: true;
   /** Where in the runbook the step comes from (1-based). */
   source: { line: number; column: number };
 }
@@ -152,6 +172,8 @@ export interface Plan {
   steps: PlanStep[];
   criticalPath: { stepIds: string[]; estimateMs: number; rtoMs: number; exceedsRto: boolean };
   simulation?: Simulation;
+  /** Failover modes: the commit window the run ends in (Zerto's). `timeoutMs` 0 waits for a person. */
+  commit?: { timeoutMs: number; onTimeout: 'commit' | 'rollback' };
   /** sha256 of this plan's canonical JSON without `planHash`. */
   planHash: string;
   /**

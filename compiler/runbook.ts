@@ -11,6 +11,8 @@ export type ActionName =
   | 'sync'
   | 'shutdown'
   | 'finalSync'
+  | 'fence'
+  | 'promote'
   | 'snapshot'
   | 'restore'
   | 'network'
@@ -160,6 +162,7 @@ export interface Runbook {
   sites: { protected: Site; recovery: Site };
   steps?: CustomStep[];
   groups: Group[];
+  commit?: { timeout: Duration; onTimeout?: 'commit' | 'rollback' };
   simulation?: {
     seed?: number;
     latency?: Partial<Record<ActionName | 'default', Duration>>;

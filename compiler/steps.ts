@@ -78,6 +78,8 @@ export const ACTION_KIND: Record<ActionName, StepKind> = {
   preCheck: 'preCheck',
   sync: 'syncReplication',
   finalSync: 'syncReplication',
+  fence: 'fence',
+  promote: 'promote',
   shutdown: 'shutdown',
   snapshot: 'snapshot',
   restore: 'restore',

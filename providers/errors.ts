@@ -13,7 +13,13 @@ export type ProviderErrorType =
   /** A fault injected by the runbook's `simulation` block. */
   | 'SimulatedFault'
   /** A validation of the recovered workload failed. */
-  | 'ValidationFailed';
+  | 'ValidationFailed'
+  /** A switchover's final sync: the replica has not reached the source's last position (both are in the message). */
+  | 'ReplicaBehind'
+  /** A failover's best recovery point is older than the RPO and nobody accepted the loss: nothing was promoted. */
+  | 'DataLossNotAccepted'
+  /** The step's input cannot be acted on (e.g. a recovery point that does not exist). */
+  | 'InvalidInput';
 
 const RETRYABLE: Record<ProviderErrorType, boolean> = {
   SiteUnreachable: true,
@@ -21,6 +27,9 @@ const RETRYABLE: Record<ProviderErrorType, boolean> = {
   InvalidState: false,
   SimulatedFault: true,
   ValidationFailed: true,
+  ReplicaBehind: true,
+  DataLossNotAccepted: false,
+  InvalidInput: false,
 };
 
 /** Thrown by a provider operation that did not do what was asked. */

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import type { JsonObject, Plan, PlanSite, SimulatedFault, Simulation, StepKind } from '../../compiler/plan';
 import { ProviderError } from '../errors';
 import type { InfraKind, Operation, OperationContext, OperationResult, Provider } from '../types';
-import type { Inventory, SiteRecord, WorkloadRecord } from './model';
+import type { Inventory, Replica, SiteRecord, WorkloadRecord } from './model';
 import { JsonStore } from './store';
 
 export type { Inventory, WorkloadRecord } from './model';
@@ -68,22 +68,126 @@ export function createSimulator(cwd = process.cwd()): Provider {
         matchingFaults(ctx, 'syncReplication', p.workload as string).find((f) => f.effect === 'replication-lag')
           ?.lagMs ?? 0;
       const source = await workloadRecord(store, ctx, p);
-      if (!source.instances.production)
+      const inst = source.instances.production;
+      if (!inst)
         throw new ProviderError(
           'InvalidState',
           `${source.workload} does not run at ${ctx.site.name}, nothing to replicate`,
         );
-      const at = Date.now() - lagMs;
-      await updateWorkload(store, ctx.peer, ctx, p, (target) => {
-        target.replica = { from: ctx.site.name, lastSyncAt: at };
+      // The source's last position: now while it takes writes, else when it stopped.
+      const now = Date.now();
+      const sourceAt = inst.power === 'on' && !inst.fenced ? now : (inst.stoppedAt ?? now);
+      if (p.proveCaughtUp === true && sourceAt === now)
+        throw new ProviderError(
+          'InvalidState',
+          `${source.workload} still takes writes at ${ctx.site.name}: a switchover's final sync needs it stopped first`,
+        );
+      const reached = Math.min(sourceAt, now - lagMs);
+      const replica = await updateWorkload(store, ctx.peer, ctx, p, (target) => {
+        if (target.replica?.promotedAt !== undefined) return { ...target.replica };
+        const checkpoints = [target.replica?.lastSyncAt, ...(target.replica?.checkpoints ?? [])]
+          .filter((x): x is number => x !== undefined && x < reached)
+          .slice(0, MAX_CHECKPOINTS);
+        target.replica = { from: ctx.site.name, lastSyncAt: Math.max(reached, target.replica?.lastSyncAt ?? 0), checkpoints };
         count(target, 'syncReplication');
+        return { ...target.replica };
       });
+      if (replica.promotedAt !== undefined)
+        return {
+          changed: false,
+          message: `${source.workload}'s replica at ${ctx.peer.name} was already promoted: replication from ${ctx.site.name} has ended`,
+          recoveryPointAt: replica.pointAt ?? replica.lastSyncAt,
+        };
+      const positions = { sourcePosition: iso(sourceAt), replicaPosition: iso(replica.lastSyncAt) };
+      if (p.proveCaughtUp === true && replica.lastSyncAt < sourceAt)
+        throw new ProviderError(
+          'ReplicaBehind',
+          `${source.workload}'s replica at ${ctx.peer.name} reached ${positions.replicaPosition}, but the source at ${ctx.site.name} stopped at ${positions.sourcePosition} (${Math.round((sourceAt - replica.lastSyncAt) / 1000)}s behind): nothing promoted`,
+          true,
+        );
       return {
         changed: true,
-        message: `${source.workload} replicated to ${ctx.peer.name}${lagMs ? `, ${Math.round(lagMs / 1000)}s behind` : ''}`,
-        recoveryPointAt: at,
+        message:
+          p.proveCaughtUp === true
+            ? `${source.workload} caught up at ${ctx.peer.name}: replica at ${positions.replicaPosition} = source's last position ${positions.sourcePosition}`
+            : `${source.workload} replicated to ${ctx.peer.name}${lagMs ? `, ${Math.round(lagMs / 1000)}s behind` : ''}`,
+        recoveryPointAt: replica.lastSyncAt,
+        data: positions,
       };
     }),
+
+    fence: op('fence', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const inst = rec.instances.production;
+        if (!inst) return { changed: false, message: `${rec.workload} has no production copy at ${ctx.site.name} to fence` };
+        if (inst.fenced) return { changed: false, message: `${rec.workload} at ${ctx.site.name} is already fenced` };
+        const wasOn = inst.power === 'on';
+        inst.power = 'off';
+        inst.ready = false;
+        inst.fenced = true;
+        inst.stoppedAt ??= Date.now();
+        count(rec, 'fence');
+        return {
+          changed: true,
+          message: `${rec.workload} at ${ctx.site.name} fenced${wasOn ? ' (it was still running: powered off)' : ''}: it takes no writes`,
+        };
+      }),
+    ),
+
+    unfence: op('unfence', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const inst = rec.instances.production;
+        if (!inst?.fenced) return { changed: false, message: `${rec.workload} at ${ctx.site.name} is not fenced` };
+        delete inst.fenced;
+        count(rec, 'unfence');
+        return { changed: true, message: `${rec.workload} at ${ctx.site.name} unfenced` };
+      }),
+    ),
+
+    promote: op('promote', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        const replica = rec.replica;
+        if (replica?.promotedAt !== undefined)
+          return {
+            changed: false,
+            message: `${rec.workload} at ${ctx.site.name} is already the primary`,
+            recoveryPointAt: replica.pointAt ?? replica.lastSyncAt,
+          };
+        if (!replica)
+          throw new ProviderError('InvalidState', `${rec.workload} has no replica at ${ctx.site.name} to promote`);
+        const point = pickRecoveryPoint(replica, p.recoveryPoint, rec.workload);
+        const lossMs = Math.max(0, Number(p.failoverAt ?? Date.now()) - point);
+        const rpoMs = Number(p.rpoMs ?? 0);
+        if (rpoMs > 0 && lossMs > rpoMs && p.acceptDataLoss !== true)
+          throw new ProviderError(
+            'DataLossNotAccepted',
+            `${rec.workload}'s best recovery point at ${ctx.site.name} is ${iso(point)}: ${minutes(lossMs)} of data would be lost, over its RPO of ${minutes(rpoMs)}`,
+          );
+        replica.promotedAt = Date.now();
+        replica.pointAt = point;
+        count(rec, 'promote');
+        return {
+          changed: true,
+          message: `${rec.workload} promoted at ${ctx.site.name} from the recovery point of ${iso(point)}${lossMs > 0 ? ` (${minutes(lossMs)} of data lost)` : ''}`,
+          recoveryPointAt: point,
+          data: { recoveryPoint: iso(point), dataLossMs: lossMs },
+        };
+      }),
+    ),
+
+    demote: op('demote', (p, ctx, store) =>
+      updateWorkload(store, ctx.site, ctx, p, (rec) => {
+        if (rec.replica?.promotedAt === undefined)
+          return { changed: false, message: `${rec.workload} at ${ctx.site.name} is not a promoted primary` };
+        delete rec.replica.promotedAt;
+        delete rec.replica.pointAt;
+        count(rec, 'demote');
+        return {
+          changed: true,
+          message: `${rec.workload} at ${ctx.site.name} is a replica of ${rec.replica.from} again (writes since the promote are discarded)`,
+        };
+      }),
+    ),
 
     shutdown: op('shutdown', (p, ctx, store) => setPower(store, ctx, p, 'off', 'shutdown')),
     powerOff: op('powerOff', (p, ctx, store) => setPower(store, ctx, p, 'off', 'powerOff')),
@@ -128,7 +232,9 @@ export function createSimulator(cwd = process.cwd()): Provider {
               `datastore at ${ctx.site.name} is full: no room for ${rec.disksGb} GB of ${rec.workload}`,
           );
         const point =
-          p.recoveryPoint === 'snapshot' ? rec.snapshots[snapshotName(p)]?.recoveryPointAt : rec.replica?.lastSyncAt;
+          p.recoveryPoint === 'snapshot'
+            ? rec.snapshots[snapshotName(p)]?.recoveryPointAt
+            : (rec.replica?.pointAt ?? rec.replica?.lastSyncAt);
         if (point === undefined)
           throw new ProviderError(
             'InvalidState',
@@ -277,13 +383,43 @@ function newRecord(site: PlanSite, ctx: OperationContext, p: JsonObject): Worklo
   };
   // As the runbook describes the estate before any run: it runs at the protected site, replicated to the other.
   if (site.role === 'protected') rec.instances.production = { power: 'on', ready: true, recoveryPointAt: null };
-  else
+  else {
+    const lastSyncAt = Date.now() - (ctx.simulation?.recoveryPointAgeMs ?? 60_000);
     rec.replica = {
       from: ctx.site.role === 'protected' ? ctx.site.name : ctx.peer.name,
-      lastSyncAt: Date.now() - (ctx.simulation?.recoveryPointAgeMs ?? 60_000),
+      lastSyncAt,
+      checkpoints: Array.from({ length: MAX_CHECKPOINTS }, (_, i) => lastSyncAt - (i + 1) * CHECKPOINT_EVERY_MS),
     };
+  }
   return rec;
 }
+
+/** The replication engine keeps a checkpoint every 15 minutes for the last 2 hours (Zerto keeps days). */
+const CHECKPOINT_EVERY_MS = 15 * 60_000;
+const MAX_CHECKPOINTS = 8;
+
+/**
+ * The recovery point a promote uses: `latest` (or `final-sync`), a time (the newest point at or before
+ * it), or a checkpoint by name (the simulator names checkpoints by their ISO time).
+ */
+function pickRecoveryPoint(replica: Replica, wanted: unknown, workload: string): number {
+  const points = [replica.lastSyncAt, ...(replica.checkpoints ?? [])];
+  if (wanted === undefined || wanted === 'latest' || wanted === 'final-sync') return replica.lastSyncAt;
+  const text = String(wanted);
+  const named = points.find((t) => iso(t) === text);
+  if (named !== undefined) return named;
+  const time = Date.parse(text);
+  const before = Number.isNaN(time) ? undefined : points.filter((t) => t <= time).sort((a, b) => b - a)[0];
+  if (before === undefined)
+    throw new ProviderError(
+      'InvalidInput',
+      `${workload} has no recovery point ${Number.isNaN(time) ? `named ${text}` : `at or before ${text}`}; it has ${points.map(iso).join(', ')}`,
+    );
+  return before;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const minutes = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.round(ms / 60_000)}m`);
 
 function workloadRecord(store: JsonStore, ctx: OperationContext, p: JsonObject): Promise<WorkloadRecord> {
   return updateWorkload(store, ctx.site, ctx, p, (rec) => rec);
@@ -317,7 +453,18 @@ async function readinessCheck(p: JsonObject, ctx: OperationContext, store: JsonS
         fail(
           `${ctx.site.name} has no room to recover ${workloads.length} workload(s): ${full.message ?? 'datastore full'}`,
         );
-      return { changed: false, message: `${ctx.site.name} has room for ${workloads.length} workload(s) (simulated)` };
+      // The disks every workload recovers onto, against the site's `capacityGb` when the runbook gives one.
+      let needGb = 0;
+      for (const workload of workloads) needGb += (await workloadRecord(store, ctx, { workload })).disksGb;
+      const capacityGb = ctx.site.connection.capacityGb;
+      if (typeof capacityGb === 'number' && needGb > capacityGb)
+        fail(
+          `${ctx.site.name} has ${capacityGb} GB (connection.capacityGb) but recovering ${workloads.length} workload(s) needs ${needGb} GB`,
+        );
+      return {
+        changed: false,
+        message: `${ctx.site.name} has room for ${workloads.length} workload(s): ${needGb} GB of disks${typeof capacityGb === 'number' ? ` of ${capacityGb} GB` : ' (no capacityGb given: not limited)'}`,
+      };
     }
     case 'test-network': {
       const net = String(p.network);
@@ -378,6 +525,13 @@ function setPower(
       throw new ProviderError('InvalidState', `${rec.workload} has no copy on ${net} at ${ctx.site.name} to power on`);
     }
     if (inst.power === power) return { changed: false, message: `${rec.workload} on ${net} is already ${power}` };
+    if (power === 'on' && inst.fenced)
+      throw new ProviderError(
+        'InvalidState',
+        `${rec.workload} on ${net} at ${ctx.site.name} is fenced: unfence it before powering it on`,
+      );
+    if (power === 'off') inst.stoppedAt = Date.now();
+    else delete inst.stoppedAt;
     inst.power = power;
     inst.ready = false;
     count(rec, kind);
@@ -471,17 +625,25 @@ function unitRandom(text: string): number {
 }
 
 /** Waits `ms`, heartbeating every second, and gives up at once when the activity is cancelled. */
-async function pause(ms: number, ctx: OperationContext): Promise<void> {
+export async function pause(ms: number, ctx: Pick<OperationContext, 'signal' | 'heartbeat'>): Promise<void> {
   const end = Date.now() + ms;
-  while (Date.now() < end) {
+  // One abort listener for the whole wait (not one per tick), removed at the end.
+  let wake: (() => void) | undefined;
+  const onAbort = () => wake?.();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    while (Date.now() < end) {
+      if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+      ctx.heartbeat();
+      await new Promise<void>((resolveSleep) => {
+        const t = setTimeout(resolveSleep, Math.min(1000, end - Date.now()));
+        wake = () => (clearTimeout(t), resolveSleep());
+      });
+    }
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
-    ctx.heartbeat();
-    await new Promise<void>((resolveSleep) => {
-      const t = setTimeout(resolveSleep, Math.min(1000, end - Date.now()));
-      ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolveSleep()), { once: true });
-    });
+  } finally {
+    ctx.signal.removeEventListener('abort', onAbort);
   }
-  if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
 }
 
 /** What exists at each site, without timestamps and counters; cleanup after a test restores it exactly. */
@@ -495,7 +657,11 @@ export async function inventory(sites: PlanSite[], cwd = process.cwd()): Promise
       if (key.endsWith('/_site')) continue;
       const rec = (await store.read<WorkloadRecord>(key))!;
       const { effects: _e, faultHits: _f, replica, ...rest } = rec;
-      workloads[rec.workload] = { ...rest, ...(replica ? { replicaFrom: replica.from } : {}) };
+      workloads[rec.workload] = {
+        ...rest,
+        ...(replica ? { replicaFrom: replica.from } : {}),
+        ...(replica?.promotedAt !== undefined ? { replicaPromoted: true } : {}),
+      };
     }
     out.sites[site.name] = { networks: siteRec?.networks ?? [], workloads };
   }
