@@ -27,7 +27,7 @@ export interface CompileOptions {
   file: string;
   /** The mode to plan. Without it the runbook is only validated (every mode is tried, problems are warnings). */
   mode?: Mode;
-  /** The git commit the file was read at, recorded in the plan for the audit trail. */
+  /** The last git commit of the file, recorded in the plan for the audit trail (not part of `planHash`). */
   gitCommit?: string;
 }
 
@@ -83,7 +83,7 @@ export function compile(text: string, options: CompileOptions): CompileResult {
     objectives: { rpoMs: parseDuration(rb.objectives.rpo) ?? 0, rtoMs: parseDuration(rb.objectives.rto) ?? 0 },
     ...expansion,
   };
-  const plan: Plan = { ...body, planHash: sha256(canonicalJson(body)) };
+  const plan: Plan = { ...body, planHash: planHashOf(body) };
   return { plan, diagnostics: sortDiagnostics(diagnostics) };
 
   function rtoWarning(cp: Plan['criticalPath'], mode: Mode) {
@@ -100,6 +100,17 @@ export function compile(text: string, options: CompileOptions): CompileResult {
       ),
     );
   }
+}
+
+/**
+ * The plan's hash: sha256 of its canonical JSON without `planHash` and without `source.gitCommit`.
+ * The hash says what the plan does; the commit says where the text came from and is recorded beside it,
+ * so a commit elsewhere in the repository (or none, outside git) leaves the hash alone.
+ */
+export function planHashOf(body: Omit<Plan, 'planHash'> & { planHash?: string }): string {
+  const { planHash: _hash, ...rest } = body;
+  const { gitCommit: _commit, ...source } = rest.source;
+  return sha256(canonicalJson({ ...rest, source }));
 }
 
 export function sha256(text: string): string {

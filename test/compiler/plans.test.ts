@@ -63,6 +63,19 @@ describe('plan properties', () => {
     expect(a.planHash).not.toBe(b.planHash);
     expect(a.source.sha256).not.toBe(b.source.sha256);
   });
+
+  test('the hash covers the content only: the git commit is recorded beside it, not hashed', () => {
+    // A commit elsewhere in the repository moves HEAD but does not change what the plan does.
+    const text = read('runbooks/webshop.yaml');
+    const a = compile(text, { file: 'w.yaml', mode: 'test', gitCommit: 'a'.repeat(40) }).plan!;
+    const b = compile(text, { file: 'w.yaml', mode: 'test', gitCommit: 'b'.repeat(40) }).plan!;
+    const none = compile(text, { file: 'w.yaml', mode: 'test' }).plan!;
+    expect(a.source.gitCommit).toBe('a'.repeat(40));
+    expect(b.source.gitCommit).toBe('b'.repeat(40));
+    expect(none.source.gitCommit).toBeUndefined();
+    expect(a.planHash).toBe(b.planHash);
+    expect(a.planHash).toBe(none.planHash);
+  });
 });
 
 describe('recovery order', () => {
