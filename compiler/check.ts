@@ -9,6 +9,7 @@ import { parseDuration, formatDuration } from './durations';
 import { findCycles } from './graph';
 import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
+import { checkRetries } from './retry';
 import { isRecord, list } from './runbook';
 import type { CustomStep, Group, Runbook, Workload } from './runbook';
 import type { PathSegment, RunbookSource } from './source';
@@ -34,6 +35,7 @@ export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]
     );
     checkProviderSettings(source, rb, w, path, out);
   });
+  checkRetries(source, source.data, out);
   return { diagnostics: out, ordering };
 }
 

@@ -19,6 +19,8 @@ export const DIAGNOSTIC_CODES = {
   'objective/invalid': 'objectives are zero or contradict the plan objectives',
   'step/action': 'a custom step or validation does not give exactly one action',
   'step/anchor': 'a custom step is anchored to an action its workload does not have',
+  'retry/invalid': 'a retry policy Temporal cannot run as written (maxInterval below initialInterval, a zero interval)',
+  'retry/unknown-error': 'a `nonRetryableErrors` entry names an error type nothing in Drover raises (often a typo)',
   'approval/quorum': 'an approval requires more approvers than it names',
   'compensation/missing': 'a step that changes things has no compensation, so an abort cannot undo it',
   'provider/unsupported': "a step the mode needs is not supported by the site's provider",

@@ -100,6 +100,19 @@ const cases: Record<DiagnosticCode, Case | 'cli'> = {
     column: 17,
     message: 'no powerOn action',
   },
+  'retry/invalid': {
+    text: BASE + 'defaults:\n  retry: { initialInterval: 30s, maxInterval: 10s }\n',
+    line: 22,
+    column: 34,
+    message: 'maxInterval 10s is shorter than initialInterval 30s',
+  },
+  'retry/unknown-error': {
+    text: BASE + 'defaults:\n  retry: { nonRetryableErrors: [StorageFul] }\n',
+    line: 22,
+    column: 33,
+    severity: 'warning',
+    message: 'nonRetryableErrors names "StorageFul"',
+  },
   'approval/quorum': {
     text: BASE + 'steps:\n  - name: gate\n    approval: { approvers: [alice], required: 2 }\n',
     line: 23,
