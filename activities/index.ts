@@ -3,7 +3,6 @@
  * heartbeats while it runs, and turns provider errors into Temporal failures (retryable or not, typed).
  * They never decide what comes next: the workflow does.
  */
-import { execFile } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
@@ -20,6 +19,7 @@ import type { CommandSpec, HttpSpec } from '../compiler/runbook';
 import { gitCommitOf } from '../cli/files';
 import { ProviderError } from '../providers/errors';
 import type { InfraKind, Provider } from '../providers/types';
+import { runCommandStep } from './command';
 import { resolveAll, resolveSecret } from './secrets';
 import type { CompileInput, DrillSetup, StepInput, StepOutcome } from './types';
 
@@ -235,32 +235,11 @@ export function createActivities(deps: ActivityDeps) {
       };
     },
 
-    /** A command from the runbook: argv, no shell; its exit status and output are the result. */
+    /** A command from the runbook: argv, no shell, a minimal environment; its exit status is the result. */
     async runCommand(input: StepInput): Promise<StepOutcome> {
-      return step(input, (signal) => {
-        const p = input.params as unknown as CommandSpec;
-        const [file, ...args] = p.argv;
-        const childEnv = { ...env, ...resolveAll(p.env, env) };
-        return new Promise((resolveRun, reject) => {
-          execFile(
-            file!,
-            args,
-            { cwd: resolve(deps.cwd, p.cwd ?? '.'), env: childEnv, signal, maxBuffer: 1 << 20 },
-            (err, stdout, stderr) => {
-              const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
-              const output = `${stdout}${stderr}`.slice(-4000);
-              if (code !== (p.expectExitCode ?? 0)) {
-                reject(
-                  ApplicationFailure.create({
-                    type: 'CommandFailed',
-                    message: `${p.argv.join(' ')} exited ${code}${err && code === -1 ? ` (${err.message})` : ''}: ${output.trim().slice(-500)}`,
-                  }),
-                );
-              } else resolveRun({ changed: true, message: `${p.argv[0]} exited ${code}`, output });
-            },
-          );
-        });
-      });
+      return step(input, (signal) =>
+        runCommandStep(input.params as unknown as CommandSpec, { cwd: deps.cwd, workerEnv: env, signal }),
+      );
     },
 
     /** An HTTP request from the runbook (webhook, DNS or load-balancer API). */
