@@ -37,7 +37,7 @@ Exit status: 0 all valid, 1 any error, 2 usage error.`,
       const out = results.map((r) => ({ file: r.file, valid: !failed.includes(r), diagnostics: r.diagnostics }));
       io.stdout(JSON.stringify(out, null, 2) + '\n');
     } else {
-      const color = useColor(io, values.color as boolean | undefined);
+      const color = useColor(io, 'stderr', values.color as boolean | undefined);
       for (const r of results) {
         printDiagnostics(r, io.stderr, color);
         const summary = countBySeverity(r.diagnostics);
@@ -67,15 +67,14 @@ against the RTO; json prints the Plan that a run executes; mermaid and dot draw 
     if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
     const mode = modeOption(values.mode);
     const format = formatOption(values.format, ['text', 'json', 'mermaid', 'dot']);
-    const color = useColor(io, values.color as boolean | undefined);
     const result = compileFile(positionals[0]!, io.cwd, mode);
-    printDiagnostics(result, io.stderr, color);
+    printDiagnostics(result, io.stderr, useColor(io, 'stderr', values.color as boolean | undefined));
     if (!result.plan) return EXIT.failed;
     const plan = result.plan;
     if (format === 'json') io.stdout(JSON.stringify(plan, null, 2) + '\n');
     else if (format === 'mermaid') io.stdout(renderMermaid(plan));
     else if (format === 'dot') io.stdout(renderDot(plan));
-    else io.stdout(renderText(plan, color));
+    else io.stdout(renderText(plan, useColor(io, 'stdout', values.color as boolean | undefined)));
     return EXIT.ok;
   },
 };

@@ -48,7 +48,7 @@ The workflow input, for the Temporal CLI or a schedule:
     };
     if (!name) throw new UsageError(`name a scenario with --scenario (in ${dir}: ${available().join(', ') || 'none'})`);
     const seed = seedOption(values.seed);
-    const color = useColor(io, values.color as boolean | undefined);
+    const color = useColor(io, 'stderr', values.color as boolean | undefined);
     const read = (path: string, what: string) => {
       try {
         return readFileSync(resolve(io.cwd, path), 'utf8');

@@ -4,8 +4,10 @@ export interface CliIO {
   stderr: (text: string) => void;
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Whether stderr is a terminal (colors are only for terminals). */
-  isTTY: boolean;
+  /** Whether stdout is a terminal: colors in what goes to stdout are only for a terminal. */
+  stdoutIsTTY: boolean;
+  /** Whether stderr is a terminal: the same for diagnostics and messages on stderr. */
+  stderrIsTTY: boolean;
   /** Answers typed by a person (`drover tabletop`); absent when there is nobody to ask. */
   stdin?: NodeJS.ReadableStream;
 }
@@ -29,8 +31,15 @@ export class UserError extends Error {
   }
 }
 
-export function useColor(io: CliIO, flag?: boolean): boolean {
-  if (flag === false) return false;
+/**
+ * Whether text written to `stream` gets colors. In order: `--color` / `--no-color` (`flag`); NO_COLOR
+ * (non-empty: no colors, https://no-color.org); FORCE_COLOR (`0`: no colors; any other non-empty value:
+ * colors even into a pipe or file); otherwise colors only when that stream is a terminal.
+ */
+export function useColor(io: CliIO, stream: 'stdout' | 'stderr', flag?: boolean): boolean {
+  if (flag !== undefined) return flag;
   if (io.env.NO_COLOR !== undefined && io.env.NO_COLOR !== '') return false;
-  return io.isTTY;
+  const force = io.env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0';
+  return stream === 'stdout' ? io.stdoutIsTTY : io.stderrIsTTY;
 }

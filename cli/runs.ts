@@ -40,7 +40,7 @@ Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when i
   async run({ values, positionals }, io) {
     if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
     const mode = modeOption(values.mode);
-    const color = useColor(io, values.color as boolean | undefined);
+    const color = useColor(io, 'stderr', values.color as boolean | undefined);
     const compiled = compileFile(positionals[0]!, io.cwd, mode);
     printDiagnostics(compiled, io.stderr, color);
     if (!compiled.plan) return EXIT.failed;

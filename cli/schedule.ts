@@ -75,7 +75,7 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
   const everyMs = ms('every', every);
   const jitterMs = ms('jitter', values.jitter as string | undefined);
   const seed = seedOption(values.seed);
-  const color = useColor(io, values.color as boolean | undefined);
+  const color = useColor(io, 'stderr', values.color as boolean | undefined);
 
   // Check the runbook (and scenario) now: a schedule that fails every time helps nobody.
   let name: string;

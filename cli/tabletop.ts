@@ -42,7 +42,7 @@ From another terminal, the same steps can be answered with:
     const by = (values.by as string | undefined) ?? io.env.USER ?? io.env.USERNAME;
     if (!by) throw new UsageError('say who is answering: --by <name>');
     const compiled = compileFile(positionals[0]!, io.cwd, 'tabletop');
-    printDiagnostics(compiled, io.stderr, useColor(io, values.color as boolean | undefined));
+    printDiagnostics(compiled, io.stderr, useColor(io, 'stderr', values.color as boolean | undefined));
     if (!compiled.plan) return EXIT.failed;
     const plan = compiled.plan;
     const workflowId = (values.id as string | undefined) ?? `drover-${plan.name}-tabletop`;

@@ -2,7 +2,7 @@
  * The `drover` command run as a user runs it: a child process of the built bin, its exit status and
  * what it prints. `npm test` builds first (pretest).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..', '..');
@@ -116,6 +116,27 @@ describe('drover run', () => {
     expect(r.stderr).toMatch(/cannot reach Temporal at 127\.0\.0\.1:9 /);
     expect(r.stderr).toContain('= hint: check TEMPORAL_ADDRESS');
     noStackTrace(r.stderr);
+  });
+});
+
+describe('a reader that goes away (drover ... | head)', () => {
+  // large-estate's plan is some 250 kB: far more than a pipe holds, so writes go on after the reader closed.
+  test.each([
+    ['plan', 'runbooks/large-estate.yaml', '--mode', 'test'],
+    ['validate', 'runbooks/'],
+  ])('%s %s: ends quietly, without EPIPE or a stack trace', async (...args) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+    expect(stderr).not.toMatch(/Error|EPIPE/);
+    noStackTrace(stderr);
+    expect(code).toBe(0);
   });
 });
 
