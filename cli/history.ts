@@ -3,15 +3,47 @@
  * plan the DR-readiness figures: days since the last successful test or passing drill, success rate, mean RTO.
  */
 import { formatDuration } from '../compiler';
+import { planReasons, workloadReasons } from '../reports/score';
 import type { Command } from './commands';
 import { EXIT, UsageError } from './io';
 import type { RunSummary } from '../workflows/record';
 
-interface Row {
+/** One workload's achieved figures against its own objectives: reports/score.ts's WorkloadScore. */
+export interface WorkloadFigures {
+  name: string;
+  rtoMs?: number;
+  rtoObjectiveMs: number;
+  rpoMs?: number;
+  rpoObjectiveMs: number;
+  /** false when the score found it missed an objective. */
+  met?: boolean;
+}
+
+/**
+ * The memo (`drover` key) as history reads it: RunSummary, plus what the run's own score says when the
+ * workflow records it. Each is optional, so runs recorded before it was added are read too:
+ * - `verdict`: the run's own score, `scoreDrill(record).passed ? 'PASS' : 'FAIL'` (reports/score.ts);
+ * - `reasons`: why, `scoreDrill(record).reasons` (empty or absent on PASS);
+ * - `workloads`: per-workload figures (`scoreDrill(record).workloads`), when there is no verdict.
+ */
+export interface HistorySummary extends RunSummary {
+  verdict?: 'PASS' | 'FAIL';
+  reasons?: string[];
+  workloads?: WorkloadFigures[];
+}
+
+export interface HistoryRow {
   workflowId: string;
   status: string;
   startedAt: number;
-  summary?: RunSummary;
+  summary?: HistorySummary;
+}
+
+/** Whether a run did what it should, why not, and from which figures that was decided. */
+export interface Verdict {
+  passed: boolean;
+  reasons: string[];
+  from: 'verdict' | 'workloads' | 'plan';
 }
 
 export const historyCommand: Command = {
@@ -20,7 +52,8 @@ export const historyCommand: Command = {
   usage: `drover history [plan] [--limit <n>] [--format text|json]
 
 Lists the runs Temporal knows of (newest first): date, run id, mode (or drill scenario), result, achieved
-RTO and RPO against the objectives. Then per plan: days since the last successful test or passing drill,
+RTO and RPO against the objectives. A drill's PASS or FAIL is its own score (every workload within its own
+objectives too), with the first reason it failed. Then per plan: days since the last successful test or passing drill,
 the success rate of finished runs, and the mean achieved RTO.`,
   options: { limit: { type: 'string' }, format: { type: 'string' } },
   allowPositionals: true,
@@ -35,9 +68,9 @@ the success rate of finished runs, and the mean achieved RTO.`,
     const msg = await import('../workflows/messages');
     const { client, connection } = await connectClient(io.env);
     try {
-      const rows: Row[] = [];
+      const rows: HistoryRow[] = [];
       for await (const w of client.workflow.list({ query: `WorkflowType = '${msg.WORKFLOW_TYPE}'` })) {
-        const summary = (w.memo as { drover?: RunSummary } | undefined)?.drover;
+        const summary = (w.memo as { drover?: HistorySummary } | undefined)?.drover;
         if (plan && summary?.plan !== plan && !w.workflowId.startsWith(`drover-${plan}-`)) continue;
         rows.push({
           workflowId: w.workflowId,
@@ -50,14 +83,19 @@ the success rate of finished runs, and the mean achieved RTO.`,
       const shown = rows.slice(0, limit);
       const plans = readiness(rows);
       if (format === 'json') {
-        io.stdout(JSON.stringify({ runs: shown, plans }, null, 2) + '\n');
+        const runs = shown.map((r) => {
+          if (!r.summary) return r;
+          const { passed, reasons } = verdictOf(r.summary);
+          return { ...r, passed, reasons };
+        });
+        io.stdout(JSON.stringify({ runs, plans }, null, 2) + '\n');
         return EXIT.ok;
       }
       if (rows.length === 0) {
         io.stdout(`no runs${plan ? ` of ${plan}` : ''} yet\n`);
         return EXIT.ok;
       }
-      for (const r of shown) io.stdout(line(r) + '\n');
+      for (const r of shown) io.stdout(historyLine(r) + '\n');
       if (rows.length > shown.length) io.stdout(`... and ${rows.length - shown.length} older (--limit)\n`);
       io.stdout('\n');
       for (const p of plans) {
@@ -74,24 +112,55 @@ the success rate of finished runs, and the mean achieved RTO.`,
   },
 };
 
-/** A run that did what it should: succeeded within its objectives (a drill that passed). */
-export function passed(s: RunSummary): boolean {
-  return (
-    s.status === 'succeeded' &&
-    (s.rtoMs === undefined || s.rtoMs <= s.objectives.rtoMs) &&
-    (s.rpoMs === undefined || s.rpoMs <= s.objectives.rpoMs)
-  );
+/**
+ * Whether a run did what it should: succeeded, and met its objectives. Its own score decides when the memo
+ * has it (`verdict`, for a drill the same PASS/FAIL as its report); else the per-workload figures, each
+ * against the workload's own objectives, when the memo has them; else, for runs recorded before either,
+ * the plan-level RTO and RPO.
+ */
+export function verdictOf(s: HistorySummary): Verdict {
+  const ran = s.status === 'succeeded' ? [] : [`the run ${s.status}${s.failedStep ? ` at ${s.failedStep}` : ''}`];
+  if (s.verdict === 'PASS' || s.verdict === 'FAIL') {
+    const own = s.reasons ?? [];
+    // The score says how the run ended, and more precisely (the step's error): add it only when missing.
+    const reasons = ran.length && !own.some((r) => r.startsWith('the run ')) ? [...ran, ...own] : own;
+    return { passed: s.verdict === 'PASS' && ran.length === 0, reasons, from: 'verdict' };
+  }
+  const plan = planReasons({ rtoMs: s.rtoMs, rpoMs: s.rpoMs }, s.objectives);
+  if (s.workloads?.length) {
+    const missed = s.workloads.flatMap((w) => {
+      const why = workloadReasons(w);
+      return why.length || w.met !== false ? why : [`${w.name} missed its objectives`];
+    });
+    const reasons = [...ran, ...plan, ...missed];
+    return { passed: reasons.length === 0, reasons, from: 'workloads' };
+  }
+  const reasons = [...ran, ...plan];
+  return { passed: reasons.length === 0, reasons, from: 'plan' };
 }
 
-function line(r: Row): string {
+/** A run that did what it should (a drill that passed): see verdictOf. */
+export function passed(s: HistorySummary): boolean {
+  return verdictOf(s).passed;
+}
+
+/** One run as `drover history` lists it; a drill with PASS or FAIL, and why it failed. */
+export function historyLine(r: HistoryRow): string {
   const s = r.summary;
   const date = new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ');
   if (!s) return `${date}  ${r.workflowId}  ${r.status.toLowerCase()}`;
   const what = s.scenario ? `drill ${s.scenario} (${s.mode})` : s.mode;
   const objective = (name: string, v: number | undefined, o: number) =>
     v === undefined ? '' : `  ${name} ${formatDuration(v)}/${formatDuration(o)}${v > o ? ' MISSED' : ''}`;
-  const verdict = s.scenario ? (passed(s) ? '  PASS' : '  FAIL') : '';
-  return `${date}  ${r.workflowId}  ${what}  ${s.status}${verdict}${objective('RTO', s.rtoMs, s.objectives.rtoMs)}${objective('RPO', s.rpoMs, s.objectives.rpoMs)}`;
+  let verdict = '';
+  let why = '';
+  if (s.scenario) {
+    const v = verdictOf(s);
+    verdict = v.passed ? '  PASS' : '  FAIL';
+    if (!v.passed && v.reasons.length)
+      why = `  (${v.reasons[0]}${v.reasons.length > 1 ? `; ${v.reasons.length - 1} more` : ''})`;
+  }
+  return `${date}  ${r.workflowId}  ${what}  ${s.status}${verdict}${objective('RTO', s.rtoMs, s.objectives.rtoMs)}${objective('RPO', s.rpoMs, s.objectives.rpoMs)}${why}`;
 }
 
 export interface Readiness {
@@ -103,8 +172,8 @@ export interface Readiness {
 }
 
 /** Per plan: how ready it is, from its finished runs (tabletop exercises do not count: nothing recovered). */
-export function readiness(rows: readonly Row[], now = Date.now()): Readiness[] {
-  const byPlan = new Map<string, RunSummary[]>();
+export function readiness(rows: readonly HistoryRow[], now = Date.now()): Readiness[] {
+  const byPlan = new Map<string, HistorySummary[]>();
   for (const r of rows) {
     if (!r.summary || r.summary.mode === 'tabletop') continue;
     const list = byPlan.get(r.summary.plan) ?? [];

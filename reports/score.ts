@@ -57,28 +57,14 @@ export function scoreDrill(record: RunRecord): DrillScore | undefined {
     if (ends.length && record.status === 'succeeded') w.rtoMs = Math.max(...ends) - record.startedAt;
     const points = steps.filter((s) => s.recoveryPointAt !== undefined).map((s) => s.recoveryPointAt!);
     if (points.length) w.rpoMs = Math.max(0, record.startedAt - Math.min(...points));
-    if (w.rtoMs !== undefined && w.rtoMs > w.rtoObjectiveMs) {
+    const missed = workloadReasons(w);
+    if (missed.length) {
       w.met = false;
-      reasons.push(
-        `RTO of ${w.name} ${formatDuration(w.rtoMs)} exceeds its objective ${formatDuration(w.rtoObjectiveMs)}`,
-      );
-    }
-    if (w.rpoMs !== undefined && w.rpoMs > w.rpoObjectiveMs) {
-      w.met = false;
-      reasons.push(
-        `RPO of ${w.name} ${formatDuration(w.rpoMs)} exceeds its objective ${formatDuration(w.rpoObjectiveMs)}`,
-      );
+      reasons.push(...missed);
     }
   }
   const { rtoMs, rpoMs } = record.achieved;
-  if (rtoMs !== undefined && rtoMs > record.objectives.rtoMs)
-    reasons.unshift(
-      `RTO ${formatDuration(rtoMs)} exceeds the plan's objective ${formatDuration(record.objectives.rtoMs)}`,
-    );
-  if (rpoMs !== undefined && rpoMs > record.objectives.rpoMs)
-    reasons.unshift(
-      `RPO ${formatDuration(rpoMs)} exceeds the plan's objective ${formatDuration(record.objectives.rpoMs)}`,
-    );
+  reasons.unshift(...planReasons(record.achieved, record.objectives));
   if (record.status !== 'succeeded') {
     const failed = record.failedStep ? record.steps.find((s) => s.id === record.failedStep) : undefined;
     reasons.unshift(
@@ -106,6 +92,35 @@ export function scoreDrill(record: RunRecord): DrillScore | undefined {
   };
   if (record.failedStep) score.failedStep = record.failedStep;
   return score;
+}
+
+/** Why a workload missed its own objectives; empty when it met them (or was not measured). */
+export function workloadReasons(w: {
+  name: string;
+  rtoMs?: number;
+  rtoObjectiveMs: number;
+  rpoMs?: number;
+  rpoObjectiveMs: number;
+}): string[] {
+  const out: string[] = [];
+  if (w.rtoMs !== undefined && w.rtoMs > w.rtoObjectiveMs)
+    out.push(`RTO of ${w.name} ${formatDuration(w.rtoMs)} exceeds its objective ${formatDuration(w.rtoObjectiveMs)}`);
+  if (w.rpoMs !== undefined && w.rpoMs > w.rpoObjectiveMs)
+    out.push(`RPO of ${w.name} ${formatDuration(w.rpoMs)} exceeds its objective ${formatDuration(w.rpoObjectiveMs)}`);
+  return out;
+}
+
+/** Why a run missed the plan's objectives (RPO first, then RTO); empty when it met them. */
+export function planReasons(
+  achieved: { rtoMs?: number | undefined; rpoMs?: number | undefined },
+  objectives: { rtoMs: number; rpoMs: number },
+): string[] {
+  const out: string[] = [];
+  if (achieved.rpoMs !== undefined && achieved.rpoMs > objectives.rpoMs)
+    out.push(`RPO ${formatDuration(achieved.rpoMs)} exceeds the plan's objective ${formatDuration(objectives.rpoMs)}`);
+  if (achieved.rtoMs !== undefined && achieved.rtoMs > objectives.rtoMs)
+    out.push(`RTO ${formatDuration(achieved.rtoMs)} exceeds the plan's objective ${formatDuration(objectives.rtoMs)}`);
+  return out;
 }
 
 /** The score as Markdown lines: a section of the report, and what `drover drill` prints. */
