@@ -11,6 +11,7 @@ import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
 import { checkRetries } from './retry';
 import { isRecord, list } from './runbook';
+import { ACTION_KIND } from './steps';
 import type { CustomStep, Group, Runbook, Workload } from './runbook';
 import type { PathSegment, RunbookSource } from './source';
 
@@ -19,6 +20,10 @@ const VALIDATION_ACTIONS = ['tcp', 'http', 'command', 'sql'] as const;
 const RESERVED = new Set(['plan', 'all']);
 const SECRET_NAME = /pass|secret|token|key|auth|cookie|credential/i;
 const PROVIDERS = ['simulator', 'postgres', 'vsphere'] as const;
+/** Names of the steps expand.ts generates per owner (`plan/start`, `<group>/done`, `<workload>/restore`). */
+const PLAN_STEP_NAMES = ['start', 'end', 'test-network', 'capacity', 'approvers', 'point-of-no-return'];
+const GROUP_STEP_NAMES: ReadonlySet<string> = new Set(['start', 'done', 'stopped', 'stop-begin']);
+const WORKLOAD_STEP_NAMES: ReadonlySet<string> = new Set(Object.keys(ACTION_KIND));
 
 export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]; ordering: Ordering } {
   const rb = (isRecord(source.data) ? source.data : {}) as unknown as Runbook;
@@ -86,13 +91,31 @@ function checkNames(source: RunbookSource, rb: Runbook, out: Diagnostic[]): Set<
     claim(g?.name, ['groups', gi], 'group');
     list<Workload>(g?.workloads).forEach((w, wi) => claim(w?.name, ['groups', gi, 'workloads', wi], 'workload'));
   });
-  const stepOwners: [unknown, PathSegment[]][] = [[rb.steps, ['steps']]];
-  list<Group>(rb.groups).forEach((g, gi) => stepOwners.push([g?.steps, ['groups', gi, 'steps']]));
-  forEachWorkload(rb, (w, path) => stepOwners.push([w.steps, [...path, 'steps']]));
-  for (const [steps, base] of stepOwners) {
+  // A custom step's id is `<owner>/<name>`, beside the steps Drover generates for the same owner.
+  const siteNames = [rb.sites?.protected?.name, rb.sites?.recovery?.name].filter((n) => typeof n === 'string');
+  const planReserved = new Set([...PLAN_STEP_NAMES, ...siteNames.map((n) => `reach-${n}`)]);
+  const stepOwners: [unknown, PathSegment[], ReadonlySet<string>, string][] = [
+    [rb.steps, ['steps'], planReserved, 'the plan'],
+  ];
+  list<Group>(rb.groups).forEach((g, gi) =>
+    stepOwners.push([g?.steps, ['groups', gi, 'steps'], GROUP_STEP_NAMES, 'every group']),
+  );
+  forEachWorkload(rb, (w, path) => stepOwners.push([w.steps, [...path, 'steps'], WORKLOAD_STEP_NAMES, 'a workload']));
+  for (const [steps, base, reserved, owner] of stepOwners) {
     const seen = new Map<string, number>();
     list<CustomStep>(steps).forEach((s, i) => {
       if (typeof s?.name !== 'string') return;
+      if (reserved.has(s.name)) {
+        out.push(
+          source.diagnostic(
+            'name/duplicate',
+            [...base, i, 'name'],
+            `the step name "${s.name}" is reserved: Drover adds a step of that name to ${owner}`,
+            `rename the step, e.g. "${s.name}-custom"`,
+          ),
+        );
+        return;
+      }
       const prev = seen.get(s.name);
       if (prev !== undefined) {
         const at = source.locate([...base, prev, 'name']);
@@ -148,7 +171,7 @@ function checkReferences(source: RunbookSource, rb: Runbook, names: Set<string>,
           'ref/unknown',
           ['simulation', 'faults', i, 'workload'],
           `fault targets workload "${f.workload}", which does not exist`,
-          guess ? `did you mean "${guess}"?` : undefined,
+          guess ? `did you mean "${guess}"?` : 'name a workload defined in this runbook',
         ),
       );
     }
@@ -289,15 +312,14 @@ function checkCustomStep(
     }
   }
   const onFailure = step.onFailure ?? rb.defaults?.onFailure ?? 'abort';
-  const changes =
-    given.includes('command') ||
-    (given.includes('http') && !['GET', 'HEAD'].includes(String(step.http?.method ?? 'GET')));
+  const method = typeof step.http?.method === 'string' ? step.http.method : 'GET';
+  const changes = given.includes('command') || (given.includes('http') && !['GET', 'HEAD'].includes(method));
   if (changes && onFailure === 'abort' && step.compensation === undefined) {
     out.push(
       source.diagnostic(
         'compensation/missing',
         [...path, 'name'],
-        `step "${step.name}" changes things (${given[0]}) but says nothing of how to undo it`,
+        `${typeof step.name === 'string' ? `step "${step.name}"` : 'this step'} changes things (${given[0]}) but says nothing of how to undo it`,
         'when a later step fails the run is undone in reverse: add `compensation:` with a command or http request that undoes it, or `compensation: none` if nothing needs undoing',
       ),
     );
@@ -335,13 +357,14 @@ function checkProviderSettings(
   out: Diagnostic[],
 ): void {
   const used = new Set([rb.sites?.protected?.provider, rb.sites?.recovery?.provider]);
+  const name = typeof w.name === 'string' ? `workload "${w.name}"` : 'this workload';
   for (const p of PROVIDERS) {
     if (p in w && !used.has(p)) {
       out.push(
         source.diagnostic(
           'provider/settings',
           [...path, p],
-          `workload "${w.name}" has ${p} settings, but neither site uses the ${p} provider`,
+          `${name} has ${p} settings, but neither site uses the ${p} provider`,
           "remove the block, or fix the site's `provider`",
           { key: true, severity: 'warning' },
         ),
@@ -353,7 +376,7 @@ function checkProviderSettings(
       source.diagnostic(
         'provider/settings',
         path,
-        `workload "${w.name}" runs on a vsphere site but has no \`vsphere:\` block`,
+        `${name} runs on a vsphere site but has no \`vsphere:\` block`,
         'add `vsphere: { vm: <name or inventory path> }`',
       ),
     );

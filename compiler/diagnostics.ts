@@ -6,6 +6,8 @@
 export const DIAGNOSTIC_CODES = {
   'file/unreadable': 'the runbook file could not be read',
   'yaml/syntax': 'the file is not valid YAML (indentation, quoting, duplicate keys, ...)',
+  'yaml/alias':
+    'an alias (`*name`) repeats nothing: its anchor (`&name`) comes later or is missing, it is inside its own anchor, or aliases repeat too much (alias bomb)',
   'schema/unknown-key': 'a key the runbook language does not have (often a typo)',
   'schema/required': 'a required key is missing',
   'schema/type': 'a value has the wrong type',
@@ -26,6 +28,7 @@ export const DIAGNOSTIC_CODES = {
   'provider/unsupported': "a step the mode needs is not supported by the site's provider",
   'provider/settings': "a workload lacks, or has extra, settings for its site's provider",
   'plan/rto-estimate': "the critical path's estimate exceeds the RTO objective",
+  'compiler/internal': 'the compiler failed on this input: a bug in Drover, reported instead of a crash',
 } as const;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;

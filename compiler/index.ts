@@ -15,7 +15,7 @@ import { MODES, PLAN_VERSION } from './plan';
 import type { Mode, Plan } from './plan';
 import type { Runbook } from './runbook';
 import { schemaDiagnostics } from './schema';
-import { RunbookSource } from './source';
+import { fromPointer, RunbookSource } from './source';
 
 export * from './plan';
 export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
@@ -41,14 +41,48 @@ export interface CompileResult {
 const RECOVERY_MODES: readonly Mode[] = ['test', 'planned-migration', 'disaster-recovery', 'failback'];
 
 export function compile(text: string, options: CompileOptions): CompileResult {
+  try {
+    return compileText(text, options);
+  } catch (e) {
+    // Never reached on any input we know of (test/compiler/property.test.ts looks for it): every problem
+    // with a runbook is a diagnostic made where it is found. This keeps a compiler bug from taking the
+    // CLI or the worker down with a stack trace, and says whose bug it is.
+    const reason = e instanceof Error ? e.message : String(e);
+    return {
+      diagnostics: [
+        {
+          code: 'compiler/internal',
+          severity: 'error',
+          file: options.file,
+          line: 1,
+          column: 1,
+          path: '',
+          message: `the compiler failed on this file: ${reason.split('\n')[0]}`,
+          hint: 'this is a bug in Drover, not necessarily in the runbook: please report it with the file',
+        },
+      ],
+    };
+  }
+}
+
+function compileText(text: string, options: CompileOptions): CompileResult {
   const source = new RunbookSource(options.file, text);
   const syntax = source.syntaxDiagnostics();
-  const syntaxLines = new Set(syntax.map((d) => d.line));
-  // Structural errors on a line YAML could not read are echoes of the syntax error: report that once.
-  const structural = schemaDiagnostics(source).filter((d) => !syntaxLines.has(d.line));
-  const { diagnostics: semantic, ordering } = checkRunbook(source);
-  const diagnostics = [...syntax, ...structural, ...semantic];
+  const checked = checkRunbook(source);
+  let diagnostics = [...schemaDiagnostics(source), ...checked.diagnostics];
+  const damage = source.damageStart();
+  if (damage !== undefined) {
+    // After a YAML syntax (or alias) error, what YAML recovered may be misread, so a schema or semantic
+    // error there may be only an echo of it. Rule: report the syntax errors, and the other errors only
+    // about values that end before the damaged part (the entry in which, or just after which, YAML found
+    // the first problem; see RunbookSource.damageStart). So a key missing from a mapping the error cut
+    // short is not reported, a mistake in the lines above it is. Not caught: a reference from above to
+    // a name only the damaged part defines; fixing the syntax error and running again shows the rest.
+    diagnostics = diagnostics.filter((d) => source.endOf(fromPointer(d.path)) <= damage);
+  }
+  diagnostics.unshift(...syntax);
   if (hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
+  const { ordering } = checked;
 
   const rb = source.data as Runbook;
   if (options.mode === undefined) {

@@ -77,7 +77,7 @@ function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
         'schema/enum',
         path,
         `${at} is ${JSON.stringify(e.data)}, which is not one of: ${allowed.map((v) => JSON.stringify(v)).join(', ')}`,
-        guess ? `did you mean "${guess}"?` : undefined,
+        guess ? `did you mean "${guess}"?` : 'write one of the values listed (they are case-sensitive)',
       );
     }
     case 'pattern': {
@@ -105,7 +105,12 @@ function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
           'use lower-case letters, digits and dashes, starting and ending with a letter or digit (e.g. `orders-db`)',
         );
       }
-      return source.diagnostic('schema/invalid', path, `${at} is ${JSON.stringify(e.data)}: it ${e.message}`);
+      return source.diagnostic(
+        'schema/invalid',
+        path,
+        `${at} is ${JSON.stringify(e.data)}: it ${e.message}`,
+        explain(e),
+      );
     }
     default:
       return source.diagnostic('schema/invalid', path, `${at} ${e.message ?? 'is invalid'}`, explain(e));

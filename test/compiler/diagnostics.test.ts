@@ -17,9 +17,16 @@ interface Case {
 
 const workload = (extra: string) => BASE.replace('      - name: app-1\n', `      - name: app-1\n${extra}`);
 
-const cases: Record<DiagnosticCode, Case | 'cli'> = {
+/** `cli`: tested in test/cli/cli.test.ts; `robust`: in test/compiler/robust.test.ts (it needs a compiler fault). */
+const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
   'file/unreadable': 'cli', // reading files is the CLI's job: test/cli/cli.test.ts
   'yaml/syntax': { text: BASE.replace('  rto: 1h', '   rto: 1h'), line: 7, column: 4, message: 'mappings' },
+  'yaml/alias': {
+    text: BASE.replace('  rpo: 15m\n  rto: 1h', '  rpo: *r\n  rto: &r 1h'),
+    line: 6,
+    column: 8,
+    message: 'comes before its anchor &r (line 7)',
+  },
   'schema/unknown-key': {
     text: BASE.replace('    priority: 2', '    priorty: 2'),
     line: 17,
@@ -144,6 +151,7 @@ const cases: Record<DiagnosticCode, Case | 'cli'> = {
     severity: 'warning',
     message: 'neither site uses',
   },
+  'compiler/internal': 'robust',
   'plan/rto-estimate': {
     text: BASE.replace('rto: 1h', 'rto: 5m'),
     mode: 'test',
@@ -156,7 +164,7 @@ const cases: Record<DiagnosticCode, Case | 'cli'> = {
 
 describe('diagnostics', () => {
   for (const [code, c] of Object.entries(cases)) {
-    if (c === 'cli') continue;
+    if (c === 'cli' || c === 'robust') continue;
     test(code, () => {
       const { diagnostics } = compileText(c.text, c.mode);
       const found = diagnostics.filter((d) => d.code === code);
@@ -180,13 +188,19 @@ describe('diagnostics', () => {
     expect(compileText(BASE).diagnostics).toEqual([]);
   });
 
-  test('one run reports a syntax error, an unknown key, a dangling dependsOn and a cycle together', () => {
-    const text = BASE.replace('  rto: 1h', '   rto: 1h')
-      .replace('    priority: 2', '    priorty: 2')
+  test('one run reports an unknown key, a dangling dependsOn, a cycle and a syntax error below them', () => {
+    const text = BASE.replace('    priority: 2', '    priorty: 2')
       .replace('dependsOn: [db-1]', 'dependsOn: [db-1, nope]')
-      .replace('      - name: db-1\n', '      - name: db-1\n        dependsOn: [app-1]\n');
+      .replace('      - name: db-1\n', '      - name: db-1\n        dependsOn: [app-1]\n')
+      .concat('        validations:\n          - tcp:\n              port: 443\n             host: x\n');
     const codes = compileText(text).diagnostics.map((d) => d.code);
     expect(codes).toEqual(expect.arrayContaining(['yaml/syntax', 'schema/unknown-key', 'ref/unknown', 'graph/cycle']));
+  });
+
+  test('what follows a syntax error is not reported: it may be an echo of it', () => {
+    // Line 7 is over-indented, so YAML reads `rto` as part of `rpo`; the rest of the file is not trusted.
+    const text = BASE.replace('  rto: 1h', '   rto: 1h').replace('    priority: 2', '    priorty: 2');
+    expect(compileText(text).diagnostics.map((d) => `${d.line}:${d.code}`)).toEqual(['7:yaml/syntax']);
   });
 
   test('a workload cannot wait for one of a later priority: the cycle runs through the priorities', () => {
