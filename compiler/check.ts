@@ -186,7 +186,8 @@ function checkCycles(source: RunbookSource, ordering: Ordering, out: Diagnostic[
     list.push({ to: e.to, origin: e.origin });
     deps.set(e.from, list);
   }
-  const cycles = findCycles(ordering.units, (u) => (deps.get(u) ?? []).map((d) => d.to));
+  const targets = new Map([...deps].map(([from, list]) => [from, list.map((d) => d.to)]));
+  const cycles = findCycles(ordering.units, (u) => targets.get(u) ?? []);
   const shortestAt = new Map<string, Diagnostic>();
   for (const cycle of cycles.sort((a, b) => a.length - b.length)) {
     // Point at the user-written edge of the cycle: a dependsOn entry if there is one, else a priority.

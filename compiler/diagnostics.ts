@@ -5,6 +5,7 @@
 
 export const DIAGNOSTIC_CODES = {
   'file/unreadable': 'the runbook file could not be read',
+  'file/more-problems': 'the file has more problems than are shown (the first 100 are): fix those and run again',
   'yaml/syntax': 'the file is not valid YAML (indentation, quoting, duplicate keys, ...)',
   'yaml/alias':
     'an alias (`*name`) repeats nothing: its anchor (`&name`) comes later or is missing, it is inside its own anchor, or aliases repeat too much (alias bomb)',
@@ -51,6 +52,34 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === 'error');
 }
 
+/** Diagnostics reported per file; the rest are counted in one more (`file/more-problems`). */
+export const MAX_DIAGNOSTICS = 100;
+
+/**
+ * The first MAX_DIAGNOSTICS of sorted diagnostics, then one that says how many more there are: beyond a
+ * hundred, more lines help nobody (a file of 40,000 unknown keys is one mistake, not 40,000).
+ */
+export function capDiagnostics(sorted: Diagnostic[]): Diagnostic[] {
+  if (sorted.length <= MAX_DIAGNOSTICS) return sorted;
+  const shown = sorted.slice(0, MAX_DIAGNOSTICS);
+  const rest = sorted.slice(MAX_DIAGNOSTICS);
+  const next = rest[0]!;
+  const errors = rest.filter((d) => d.severity === 'error').length;
+  return [
+    ...shown,
+    {
+      code: 'file/more-problems',
+      severity: errors > 0 ? 'error' : 'warning',
+      file: next.file,
+      line: next.line,
+      column: next.column,
+      path: next.path,
+      message: `and ${rest.length.toLocaleString('en-US')} more problems (${errors.toLocaleString('en-US')} errors) from here on, not shown`,
+      hint: `only the first ${MAX_DIAGNOSTICS} problems of a file are shown: fix them and run again`,
+    },
+  ];
+}
+
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return diagnostics
@@ -78,7 +107,7 @@ export function formatDiagnostic(d: Diagnostic, sourceText: string | undefined, 
   const sev = d.severity === 'error' ? paint('1;31', 'error') : paint('1;33', 'warning');
   const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
   const out = [`${paint('1', where)}: ${sev}[${d.code}]: ${d.message}`];
-  const lineText = d.line > 0 ? sourceText?.split(/\r?\n/)[d.line - 1] : undefined;
+  const lineText = d.line > 0 && sourceText !== undefined ? linesOf(sourceText)[d.line - 1] : undefined;
   if (lineText !== undefined) {
     const gutter = String(d.line);
     out.push(`${' '.repeat(gutter.length)} |`);
@@ -89,28 +118,66 @@ export function formatDiagnostic(d: Diagnostic, sourceText: string | undefined, 
   return out.join('\n');
 }
 
+/** The lines of the last text printed: a file's diagnostics are printed one after another. */
+let lastText: string | undefined;
+let lastLines: string[] = [];
+function linesOf(text: string): string[] {
+  if (text !== lastText) {
+    lastText = text;
+    lastLines = text.split(/\r?\n/);
+  }
+  return lastLines;
+}
+
 /** The closest candidate to `word` by edit distance, if it is close enough to be a likely typo. */
 export function didYouMean(word: string, candidates: Iterable<string>): string | undefined {
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  const w = word.toLowerCase();
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestDistance = limit + 1;
   for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    // The distance is at least the difference in length: most candidates are ruled out without computing it.
+    const lc = c.toLowerCase();
+    if (Math.abs(lc.length - w.length) >= bestDistance) continue;
+    const d = editDistance(w, lc, bestDistance - 1);
     if (d < bestDistance) {
       best = c;
       bestDistance = d;
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+  return best;
 }
 
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+/** Two rows of the Levenshtein table, reused: called for every unknown key of a file, this stays cheap. */
+let rowA = new Uint32Array(64);
+let rowB = new Uint32Array(64);
+
+/** Edit distance of `a` and `b`, or `max + 1` as soon as it is known to exceed `max`. */
+function editDistance(a: string, b: string, max: number): number {
+  if (rowA.length <= b.length) {
+    rowA = new Uint32Array(b.length + 1);
+    rowB = new Uint32Array(b.length + 1);
+  }
+  let prev = rowA;
+  let cur = rowB;
+  for (let j = 0; j <= b.length; j++) prev[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
+    cur[0] = i;
+    let rowMin = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      // Plain comparisons, not Math.min: this is the compiler's innermost loop.
+      let v = prev[j - 1]! + (ca === b.charCodeAt(j - 1) ? 0 : 1);
+      if (prev[j]! + 1 < v) v = prev[j]! + 1;
+      if (cur[j - 1]! + 1 < v) v = cur[j - 1]! + 1;
+      cur[j] = v;
+      if (v < rowMin) rowMin = v;
     }
+    // Every later row is at least this row's minimum.
+    if (rowMin > max) return max + 1;
+    const t = prev;
     prev = cur;
+    cur = t;
   }
   return prev[b.length]!;
 }

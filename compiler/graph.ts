@@ -17,18 +17,20 @@ export function findCycles(
   const seenSets = new Set<string>();
   for (const root of nodes) {
     if ((color.get(root) ?? WHITE) !== WHITE) continue;
-    const stack: { node: string; next: number }[] = [{ node: root, next: 0 }];
+    // Each node's dependencies are asked for once, when it is entered: `deps` may build its list, and a node
+    // with n dependencies is returned to n times (asking each time made a group of n workloads O(n²)).
+    const stack: { node: string; next: number; out: readonly string[] }[] = [{ node: root, next: 0, out: deps(root) }];
     const onPath: string[] = [root];
     color.set(root, GRAY);
     while (stack.length > 0) {
       const frame = stack[stack.length - 1]!;
-      const out = deps(frame.node);
+      const out = frame.out;
       if (frame.next < out.length) {
         const dep = out[frame.next++]!;
         const c = color.get(dep) ?? WHITE;
         if (c === WHITE) {
           color.set(dep, GRAY);
-          stack.push({ node: dep, next: 0 });
+          stack.push({ node: dep, next: 0, out: deps(dep) });
           onPath.push(dep);
         } else if (c === GRAY && cycles.length < limit) {
           const cycle = [...onPath.slice(onPath.indexOf(dep)), dep];

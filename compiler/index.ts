@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { checkRunbook } from './check';
-import { hasErrors, sortDiagnostics } from './diagnostics';
+import { capDiagnostics, hasErrors, sortDiagnostics } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
 import { formatDuration, parseDuration } from './durations';
 import { expand } from './expand';
@@ -42,7 +42,8 @@ const RECOVERY_MODES: readonly Mode[] = ['test', 'planned-migration', 'disaster-
 
 export function compile(text: string, options: CompileOptions): CompileResult {
   try {
-    return compileText(text, options);
+    const result = compileText(text, options);
+    return { ...result, diagnostics: capDiagnostics(result.diagnostics) };
   } catch (e) {
     // Never reached on any input we know of (test/compiler/property.test.ts looks for it): every problem
     // with a runbook is a diagnostic made where it is found. This keeps a compiler bug from taking the

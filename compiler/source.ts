@@ -10,13 +10,18 @@
  */
 import { didYouMean } from './diagnostics';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node, Pair } from 'yaml';
+import type { Document, Node, Pair, YAMLMap } from 'yaml';
 import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
 
 export type PathSegment = string | number;
 
-/** The most values aliases may add to a file, beyond the ones written in it: an alias bomb stops here. */
+/**
+ * The most values aliases may add to a file, beyond the ones written in it: this many, or ten times the
+ * values written, whichever is more. Repeating defaults in every workload stays well below it; an alias
+ * bomb (aliases of aliases, each multiplying) stops here, and the work after it stays linear in the text.
+ */
 export const MAX_ALIAS_VALUES = 100_000;
+const MAX_ALIAS_RATIO = 10;
 
 /** A problem with the YAML text itself (not with what it says), at an offset. */
 interface TextProblem {
@@ -33,6 +38,8 @@ export class RunbookSource {
   private readonly problems: TextProblem[] = [];
   /** Each alias's value once resolved, so a path through an alias key can be located. */
   private readonly aliasValues = new Map<Node, unknown>();
+  /** Per mapping, its pairs by key: built on first lookup, so locating n diagnostics is O(n), not O(n²). */
+  private readonly keyIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
   private textLines: string[] | undefined;
 
   constructor(
@@ -41,7 +48,9 @@ export class RunbookSource {
   ) {
     let doc: Document.Parsed;
     try {
-      doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: true, logLevel: 'error' });
+      // uniqueKeys: false, because yaml's own check compares each key with every key before it (O(n²) in a
+      // mapping of n keys: a minute for a 1.4 MB file of unknown keys); toData checks it in O(n).
+      doc = parseDocument(text, { lineCounter: this.lines, prettyErrors: false, uniqueKeys: false, logLevel: 'error' });
     } catch (e) {
       // The parser gave up altogether (it does not on any input we know of): report it, read nothing.
       this.problems.push({
@@ -208,7 +217,16 @@ export class RunbookSource {
   /** The child of a collection node at one path segment, with the key node of a mapping pair. */
   private child(node: unknown, seg: PathSegment): { node: unknown; key?: unknown } | undefined {
     if (isMap(node)) {
-      const pair = node.items.find((p) => this.keyString(p.key) === String(seg));
+      let index = this.keyIndex.get(node);
+      if (!index) {
+        index = new Map();
+        for (const pair of node.items) {
+          const k = this.keyString(pair.key);
+          if (!index.has(k)) index.set(k, pair);
+        }
+        this.keyIndex.set(node, index);
+      }
+      const pair = index.get(String(seg));
       return pair ? { node: pair.value, key: pair.key } : undefined;
     }
     if (isSeq(node) && typeof seg === 'number') {
@@ -242,17 +260,18 @@ export class RunbookSource {
    * The document as plain data, in one pass over the tree in document order (as YAML reads it: an alias
    * repeats the last value anchored before it). Aliases share the value they repeat, as `toJS` does.
    * An alias that cannot be resolved, or is inside the value it repeats, is a problem and null; when the
-   * aliases repeat more than MAX_ALIAS_VALUES values, that is a problem and every alias is null.
+   * aliases add more values than the limit (MAX_ALIAS_VALUES), that is a problem and every alias is null.
    */
   private toData(): unknown {
     const first = this.convert(true);
-    if (first.added <= MAX_ALIAS_VALUES) return first.value;
+    const limit = Math.max(MAX_ALIAS_VALUES, MAX_ALIAS_RATIO * first.written);
+    if (first.added <= limit) return first.value;
     const worst = first.largest!;
     this.problems.push({
       code: 'yaml/alias',
       offset: worst.offset,
-      message: `the aliases in this file repeat ${count(first.added)} values, over the limit of ${count(MAX_ALIAS_VALUES)} (here *${worst.name} alone repeats ${count(worst.size)}): aliases of aliases multiply, as in an alias bomb`,
-      hint: `write the repeated parts out, or repeat fewer or smaller values: at most ${count(MAX_ALIAS_VALUES)} values may come from aliases`,
+      message: `the aliases in this file repeat ${count(first.added)} values, over the limit of ${count(limit)} (here *${worst.name} alone repeats ${count(worst.size)}): aliases of aliases multiply, as in an alias bomb`,
+      hint: `write the repeated parts out, or repeat fewer or smaller values: aliases may add ${count(MAX_ALIAS_VALUES)} values, or ${MAX_ALIAS_RATIO} times the values written, whichever is more`,
     });
     this.aliasValues.clear();
     return this.convert(false).value;
@@ -260,6 +279,7 @@ export class RunbookSource {
 
   private convert(resolveAliases: boolean): {
     value: unknown;
+    written: number;
     added: number;
     largest?: { name: string; offset: number; size: number };
   } {
@@ -280,6 +300,8 @@ export class RunbookSource {
       items: unknown[];
       mapping: boolean;
       value: unknown[] | Record<string, unknown>;
+      /** For a mapping: where each key was first written, to report a duplicate. */
+      keysAt?: Map<string, number>;
       size: number;
       /** Next child to visit: for a mapping, 2 × pair + (0 key, 1 value). */
       next: number;
@@ -306,6 +328,7 @@ export class RunbookSource {
           items,
           mapping,
           value: mapping ? {} : [],
+          ...(mapping ? { keysAt: new Map<string, number>() } : {}),
           size: 1,
           next: 0,
         });
@@ -350,7 +373,19 @@ export class RunbookSource {
       top.size += r.size;
       if (Array.isArray(top.value)) top.value.push(r.value);
       else if (top.key === undefined) {
-        top.key = this.keyText((top.items[(top.next - 1) >> 1] as Pair).key, r.value);
+        const keyNode = (top.items[(top.next - 1) >> 1] as Pair).key;
+        top.key = this.keyText(keyNode, r.value);
+        const offset = rangeOf(keyNode)?.[0] ?? rangeOf(top.node)?.[0] ?? 0;
+        const first = top.keysAt!.get(top.key);
+        if (first === undefined) top.keysAt!.set(top.key, offset);
+        else if (resolveAliases) {
+          this.problems.push({
+            code: 'yaml/syntax',
+            offset,
+            message: `Map keys must be unique: "${top.key}" is already a key of this mapping, at line ${this.position(first).line}`,
+            hint: syntaxHint('DUPLICATE_KEY'),
+          });
+        }
       } else {
         // `__proto__`, `toString` and the like become own keys, never the object's prototype or methods.
         if (top.key in top.value)
@@ -411,7 +446,12 @@ export class RunbookSource {
               : `mark the value to repeat with &${u.name} where it is first written, or write the value here`,
       });
     }
-    return { value: result.value, added: Math.max(0, result.size - written), ...(largest ? { largest } : {}) };
+    return {
+      value: result.value,
+      written,
+      added: Math.max(0, result.size - written),
+      ...(largest ? { largest } : {}),
+    };
   }
 }
 

@@ -20,6 +20,12 @@ const workload = (extra: string) => BASE.replace('      - name: app-1\n', `     
 /** `cli`: tested in test/cli/cli.test.ts; `robust`: in test/compiler/robust.test.ts (it needs a compiler fault). */
 const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
   'file/unreadable': 'cli', // reading files is the CLI's job: test/cli/cli.test.ts
+  'file/more-problems': {
+    text: BASE + Array.from({ length: 120 }, (_, i) => `x${i}: 1\n`).join(''),
+    line: 121,
+    column: 1,
+    message: 'and 20 more problems (20 errors)',
+  },
   'yaml/syntax': { text: BASE.replace('  rto: 1h', '   rto: 1h'), line: 7, column: 4, message: 'mappings' },
   'yaml/alias': {
     text: BASE.replace('  rpo: 15m\n  rto: 1h', '  rpo: *r\n  rto: &r 1h'),
