@@ -6,7 +6,7 @@
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
 import type winston from 'winston';
-import { createActivities } from './activities';
+import { createActivities, preflightActivities } from './activities';
 import { createWorkerLogger } from './activities/logger';
 import { createSimulator } from './providers/simulator';
 import { ORCHESTRATION_QUEUE } from './workflows/messages';
@@ -40,7 +40,7 @@ export async function createDroverWorkers(opts: DroverWorkerOptions): Promise<Wo
         ...(opts.workflowBundle
           ? { workflowBundle: opts.workflowBundle }
           : { workflowsPath: require.resolve('./workflows') }),
-        activities,
+        activities: { ...activities, ...preflightActivities },
       }),
     );
   }

@@ -20,7 +20,10 @@ import { gitCommitOf } from '../cli/files';
 import { ProviderError } from '../providers/errors';
 import type { InfraKind, Provider } from '../providers/types';
 import { runCommandStep } from './command';
+import { acquireHolds, releaseHolds, requireServedSites } from './preflight';
+import type { SiteQueue } from './preflight';
 import { resolveAll, resolveSecret } from './secrets';
+import type { HoldInput } from '../workflows/hold';
 import type { CompileInput, DrillSetup, StepInput, StepOutcome } from './types';
 
 export type { CompileInput, StepInput, StepOutcome } from './types';
@@ -286,6 +289,29 @@ export function createActivities(deps: ActivityDeps) {
 }
 
 export type DroverActivities = ReturnType<typeof createActivities>;
+
+/**
+ * Before a run touches anything (activities/preflight.ts): every site has a worker, and no other run holds
+ * its workloads. They run on the orchestration queue, with the worker's Temporal client.
+ */
+export const preflightActivities = {
+  async checkSites(input: { sites: SiteQueue[] }): Promise<void> {
+    await requireServedSites(Context.current().client, input.sites);
+  },
+  async holdWorkloads(input: { holdIds: string[]; hold: HoldInput; taskQueue: string }): Promise<void> {
+    const ctx = Context.current();
+    const beat = setInterval(() => ctx.heartbeat(), 2000);
+    try {
+      await acquireHolds(ctx.client, input.holdIds, input.hold, input.taskQueue);
+    } finally {
+      clearInterval(beat);
+    }
+  },
+  async releaseWorkloads(input: { holdIds: string[]; holder: string }): Promise<void> {
+    await releaseHolds(Context.current().client, input.holdIds, input.holder);
+  },
+};
+export type PreflightActivities = typeof preflightActivities;
 
 function toFailure(e: unknown, attempt: number): ApplicationFailure {
   if (e instanceof ProviderError) {

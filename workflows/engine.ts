@@ -14,19 +14,27 @@
  * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
  */
 import * as wf from '@temporalio/workflow';
-import { ActivityCancellationType, ApplicationFailure } from '@temporalio/workflow';
+import { ActivityCancellationType, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
 import type { StepInput, StepOutcome } from '../activities/types';
 import { MinHeap } from '../compiler/graph';
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
+import { POINT_OF_NO_RETURN } from '../compiler/plan';
 import type { Budget, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
 import type { StepDecisionInput } from './messages';
 import type { Decision, RunRecord, StepRecord } from './record';
 
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 const NO_TIMEOUT_MS = 7 * 24 * 3_600_000;
+/** A step no worker picks up within this fails as SiteUnserved (its site's worker is gone), not "running" forever. */
+export const SCHEDULE_TO_START_MS = 60_000;
 
-export type StopReason = 'abort' | 'cancel';
+/**
+ * Why the run stops: `abort` (a step failed: undo what was done), `cancel` (also undo steps cut off),
+ * `rollback` (a person asked to undo a recovery, everything that ran), `halt` (past the point of no return:
+ * stop and undo nothing, a recovery is never undone behind the operator's back).
+ */
+export type StopReason = 'abort' | 'cancel' | 'rollback' | 'halt';
 export type DecisionKind = Decision['decision'];
 
 export interface EngineSpec {
@@ -41,6 +49,8 @@ export interface EngineSpec {
   exports?: ReadonlySet<string>;
   /** The record whose `steps` this engine fills and whose `events` it appends to. */
   record: RunRecord;
+  /** A failover's choices, given to its promote steps: when it began, which point, whether loss is accepted. */
+  promote?: { failoverAt: number; recoveryPoint?: string; acceptDataLoss?: boolean };
   event(text: string): void;
 }
 
@@ -53,6 +63,8 @@ export class StepEngine {
   failedStep: string | undefined;
   /** Activity steps compensated (successfully or not). */
   compensated = 0;
+  /** The workflow (or, in a shard, the root) was cancelled: with `halt`, the run ends cancelled, not failed. */
+  cancelled = false;
 
   private readonly spec: EngineSpec;
   private readonly byId: Map<string, PlanStep>;
@@ -68,6 +80,8 @@ export class StepEngine {
   private readonly decisions = new Map<string, Decision[]>();
   private readonly failureDecision = new Map<string, 'retry' | 'skip'>();
   private readonly remoteUndoneIds: string[] = [];
+  private readonly lossAccepted = new Set<string>();
+  private noReturnPassed = false;
   private done = 0;
   private paused = false;
   private resumed = false;
@@ -109,7 +123,21 @@ export class StepEngine {
 
   /** Another execution finished `id`, which some local steps depend on. */
   importDone(id: string): void {
+    if (id === POINT_OF_NO_RETURN) this.noReturnPassed = true;
     if (this.dependents.has(id) && !this.byId.has(id)) this.arrived.push(id);
+  }
+
+  /** Whether the run has passed its point of no return (some workload may be promoted). */
+  get pastNoReturn(): boolean {
+    return this.noReturnPassed;
+  }
+
+  /**
+   * How to stop for `reason` in a failover past its point of no return: an abort or a cancel then halts
+   * (nothing undone); only a rollback a person asked for undoes a recovery.
+   */
+  settle(reason: StopReason): StopReason {
+    return this.noReturnPassed && (reason === 'abort' || reason === 'cancel') ? 'halt' : reason;
   }
 
   /** Every execution that imports local step `id` has undone its dependents of it. */
@@ -117,9 +145,11 @@ export class StepEngine {
     if (this.byId.has(id)) this.remoteUndoneIds.push(id);
   }
 
-  /** Stop starting steps, from outside (another execution failed, or the run was cancelled). */
+  /** Stop starting steps, from outside (another execution failed, or the run was cancelled). A rollback overrides a halt. */
   stop(reason: StopReason): void {
-    this.stopping ??= reason;
+    if (reason === 'cancel') this.cancelled = true;
+    if (reason === 'rollback' && this.stopping === 'halt') this.stopping = 'rollback';
+    this.stopping ??= this.settle(reason);
   }
 
   pause(): void {
@@ -155,7 +185,8 @@ export class StepEngine {
       });
     } catch (err) {
       if (!wf.isCancellation(err)) throw err;
-      this.stopping = 'cancel';
+      this.cancelled = true;
+      if (this.stopping !== 'rollback') this.stopping = this.settle('cancel');
     }
     for (const r of this.recs.values()) if (r.status === 'pending') r.status = 'not-run';
   }
@@ -163,9 +194,10 @@ export class StepEngine {
   /** Steps whose compensation will run: completed ones, and on cancel those cut off mid-way (undo is idempotent). */
   private needsUndo(s: PlanStep): boolean {
     const status = this.recs.get(s.id)!.status;
-    return (
-      s.compensation !== undefined && (status === 'succeeded' || (this.stopping === 'cancel' && status === 'running'))
-    );
+    if (s.compensation === undefined || this.stopping === 'halt') return false;
+    // A rollback undoes whatever ran, even a step that failed half-way (every undo is idempotent).
+    if (this.stopping === 'rollback') return status !== 'pending' && status !== 'not-run';
+    return status === 'succeeded' || (this.stopping === 'cancel' && status === 'running');
   }
 
   /** Undo, in reverse dependency order, as a graph. Never cancelled. */
@@ -310,11 +342,17 @@ export class StepEngine {
     this.done++;
     if (!ok) {
       if (!this.stopping) {
-        this.stopping = 'abort';
+        this.stopping = this.settle('abort');
         this.failedStep = id;
-        this.spec.event(`step ${id} failed: ${this.recs.get(id)!.error?.message}; aborting and compensating`);
+        this.spec.event(
+          `step ${id} failed: ${this.recs.get(id)!.error?.message}; ${this.stopping === 'halt' ? 'stopping; what was recovered is kept (past the point of no return nothing is undone without a rollback)' : 'aborting and compensating'}`,
+        );
       }
       return;
+    }
+    if (id === POINT_OF_NO_RETURN) {
+      this.noReturnPassed = true;
+      this.spec.event('point of no return passed: every source is stopped and fenced; promoting');
     }
     if (this.spec.exports?.has(id)) this.outbox.exported.push(id);
     this.release(id);
@@ -347,8 +385,12 @@ export class StepEngine {
       } catch (err) {
         if (wf.isCancellation(err)) throw err;
         rec.attempts += attemptsOf(err, step.retry);
-        rec.error = describe(err);
+        rec.error = unserved(err, this.spec.sites[step.site]!) ?? describe(err);
         rec.endedAt = Date.now();
+        if (rec.error.type === 'DataLossNotAccepted' && !this.stopping && (await this.acceptLoss(step, rec))) {
+          rec.status = 'running';
+          continue;
+        }
         if (step.onFailure === 'pause' && !this.stopping) {
           rec.status = 'waiting';
           this.spec.event(`step ${step.id} failed (${rec.error.message}); waiting for a person to retry or skip it`);
@@ -404,6 +446,7 @@ export class StepEngine {
     const acts = wf.proxyActivities<DroverActivities>({
       taskQueue: site.taskQueue,
       startToCloseTimeout: timeoutMs > 0 ? timeoutMs : NO_TIMEOUT_MS,
+      scheduleToStartTimeout: SCHEDULE_TO_START_MS,
       heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
       cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
       retry: {
@@ -416,12 +459,36 @@ export class StepEngine {
     });
     const fn = acts[name as keyof DroverActivities] as (i: StepInput) => Promise<StepOutcome>;
     const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
-    const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params: step.params, site, peer };
+    let params = step.params;
+    const choice = this.spec.promote;
+    if (kind === 'promote' && choice) {
+      params = { ...params, failoverAt: choice.failoverAt };
+      if (choice.recoveryPoint) params.recoveryPoint = choice.recoveryPoint;
+      if (choice.acceptDataLoss || this.lossAccepted.has(step.id)) params.acceptDataLoss = true;
+    }
+    const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params, site, peer };
     if (this.spec.simulation) input.simulation = this.spec.simulation;
     return fn(input);
   }
 
   // ---- people ----
+
+  /** A failover from a point older than the RPO: waits for a person to accept the loss (approve) or not. */
+  private async acceptLoss(step: PlanStep, rec: StepRecord): Promise<boolean> {
+    rec.status = 'waiting';
+    const wfId = wf.workflowInfo().workflowId;
+    this.spec.event(
+      `${step.id}: ${rec.error!.message}. Accept the loss: drover approve ${wfId} --step ${step.id} --by <name>; refuse: drover reject ${wfId} --step ${step.id} --by <name>`,
+    );
+    const votes = () => this.decisions.get(step.id) ?? [];
+    await wf.condition(() => votes().length > 0 || this.stopping !== undefined);
+    rec.decisions = [...votes()];
+    this.decisions.delete(step.id);
+    const vote = rec.decisions[rec.decisions.length - 1];
+    if (vote?.decision !== 'approved') return false;
+    this.lossAccepted.add(step.id);
+    return true;
+  }
 
   private async awaitApproval(step: PlanStep, rec: StepRecord): Promise<void> {
     rec.status = 'waiting';
@@ -498,7 +565,10 @@ export class StepEngine {
     const step = this.byId.get(d.step);
     const rec = this.recs.get(d.step);
     if (!step || !rec) return `no step ${d.step} in this plan`;
-    if (decision === 'approved' || decision === 'rejected') {
+    if ((decision === 'approved' || decision === 'rejected') && step.kind === 'promote') {
+      if (!(rec.status === 'waiting' && rec.error?.type === 'DataLossNotAccepted'))
+        return `${d.step} is not waiting for anyone to accept data loss (it is ${rec.status})`;
+    } else if (decision === 'approved' || decision === 'rejected') {
       if (step.kind !== 'approval') return `${d.step} is a ${step.kind} step, not an approval`;
       const approvers = step.params.approvers as string[];
       if (!approvers.includes(d.by))
@@ -582,6 +652,16 @@ function attemptsOf(err: unknown, retry: RetryPolicy): number {
   const attempt = (details?.[0] as { attempt?: number } | undefined)?.attempt;
   if (typeof attempt === 'number') return attempt;
   return (err as wf.ActivityFailure)?.cause ? retry.maximumAttempts : 1;
+}
+
+/** A step nobody picked up: its site's worker is gone (or never started). */
+function unserved(err: unknown, site: PlanSite): { type: string; message: string } | undefined {
+  const cause = (err as wf.ActivityFailure)?.cause;
+  if (!(cause instanceof TimeoutFailure) || cause.timeoutType !== 'SCHEDULE_TO_START') return undefined;
+  return {
+    type: 'SiteUnserved',
+    message: `no worker picked the step up within ${SCHEDULE_TO_START_MS / 1000}s on task queue ${site.taskQueue}: start one with \`drover worker --site ${site.name}\``,
+  };
 }
 
 export function describe(err: unknown): { type: string; message: string } {

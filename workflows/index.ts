@@ -14,6 +14,7 @@ import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { SignalDefinition } from '@temporalio/common';
 import { ROOT, ownerOfStepId, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
+import { FAILOVER_MODES } from '../compiler/plan';
 import type { Mode, Partition, Plan } from '../compiler/plan';
 import {
   compileInActivity,
@@ -26,25 +27,36 @@ import {
 } from './common';
 import type { CompileInput } from '../activities/types';
 import { StepEngine, recoveryTimes } from './engine';
-import type { DecisionKind } from './engine';
+import type { DecisionKind, StopReason } from './engine';
+import { holdIds } from './hold';
+import type { PreflightActivities } from '../activities';
 import * as msg from './messages';
-import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
+import type { CommitInput, ShardControl, ShardReport, StepDecisionInput } from './messages';
 import type { RunRecord, RunSummary, ShardResult, ShardSummary } from './record';
 import { runPlanShard } from './shard';
 import type { ShardInput } from './shard';
 
 export { runPlanShard } from './shard';
+export { holdWorkload } from './hold';
+
+/** A failover's choices on the command line: the recovery point, and data loss accepted up front. */
+interface FailoverChoices {
+  /** `latest` (the default), a time (the newest point at or before it), or a checkpoint's name. */
+  recoveryPoint?: string;
+  /** A disaster recovery from a point older than the RPO goes on without asking. */
+  acceptDataLoss?: boolean;
+}
 
 export type RunInput =
-  | {
+  | ({
       runbook: string;
       mode: Mode;
       /** A simulated drill: the scenario (runbooks/scenarios/<name>.yaml next to the runbook) and its seed. */
       scenario?: string;
       seed?: number;
       /** Activity steps per shard (README, Scale); tests make it small. */ shardSize?: number;
-    }
-  | { plan: Plan; shardSize?: number };
+    } & FailoverChoices)
+  | ({ plan: Plan; shardSize?: number } & FailoverChoices);
 
 export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   const info = wf.workflowInfo();
@@ -64,6 +76,12 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   const compiled = await compilePlan(input);
   const partition = compiled.partition ?? ('plan' in input ? partitionPlan(compiled, input.shardSize) : undefined);
   describePlan(record, compiled);
+  const failover = FAILOVER_MODES.includes(compiled.mode);
+  if (failover && (input.recoveryPoint !== undefined || input.acceptDataLoss))
+    record.recoveryPoint = {
+      requested: input.recoveryPoint ?? 'latest',
+      acceptDataLoss: input.acceptDataLoss === true,
+    };
   // eslint-disable-next-line prefer-const -- declared before the handlers, which read it, and set once compiled
   engine = new StepEngine({
     steps: partition ? (compiled.partition ? compiled.steps : sliceSteps(compiled, partition, ROOT)) : compiled.steps,
@@ -74,7 +92,9 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     exports: new Set(partition?.root.exports ?? []),
     record,
     event,
+    ...(failover ? { promote: { failoverAt: record.startedAt, ...failoverChoices(input) } } : {}),
   });
+  const theEngine = engine;
   const activitySteps = partition
     ? partition.root.activitySteps + partition.shards.reduce((n, s) => n + s.activitySteps, 0)
     : compiled.steps.filter((s) => s.kind !== 'barrier').length;
@@ -88,32 +108,42 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     root?.forward(msg.pauseSignal, {});
   }
 
-  if (root) await root.run();
-  else {
-    await engine.run();
-    if (engine.stopping) {
-      record.status = 'compensating';
-      await engine.compensate();
+  const holds = await preflight();
+  try {
+    if (root) await root.run(commitWindow);
+    else {
+      await engine.run();
+      if (!engine.stopping) await commitWindow();
+      if (engine.stopping) {
+        record.status = engine.stopping === 'rollback' ? 'rolling-back' : 'compensating';
+        await engine.compensate();
+      }
     }
+  } finally {
+    await wf.CancellationScope.nonCancellable(() => release(holds));
   }
 
   // ---- the result ----
   const stopping = root?.stopReason ?? engine.stopping;
   record.endedAt = Date.now();
   const times = root ? root.recoveryTimes() : recoveryTimes(record.steps);
-  if (times.recoveredAt !== undefined && !stopping) record.achieved.rtoMs = times.recoveredAt - record.startedAt;
+  if (times.recoveredAt !== undefined && (!stopping || stopping === 'halt'))
+    record.achieved.rtoMs = times.recoveredAt - record.startedAt;
   if (times.recoveryPointAt !== undefined)
     record.achieved.rpoMs = Math.max(0, record.startedAt - times.recoveryPointAt);
   const compensated = engine.compensated + (root?.compensated ?? 0);
-  if (stopping === 'cancel') {
-    record.status = 'cancelled';
-    event('run cancelled');
+  const kept = 'what was recovered is kept as it is: run it again to continue where it stopped';
+  if (stopping === 'cancel' || (stopping === 'halt' && engine.cancelled)) {
+    record.status = stopping === 'halt' ? 'stopped' : 'cancelled';
+    event(stopping === 'halt' ? `run cancelled past the point of no return; ${kept}` : 'run cancelled');
     publish();
     // The SDK drops a cancelled workflow's details: reports read the record with the progress query.
-    throw new wf.CancelledFailure('run cancelled; completed steps were compensated');
+    throw new wf.CancelledFailure(
+      stopping === 'halt' ? `run cancelled; ${kept}` : 'run cancelled; completed steps were compensated',
+    );
   }
-  if (stopping === 'abort') {
-    record.status = 'failed';
+  if (stopping === 'abort' || stopping === 'halt') {
+    record.status = stopping === 'halt' ? 'stopped' : 'failed';
     record.failedStep = engine.failedStep ?? root?.failedStep;
     const message = engine.failedStep
       ? (engine.recs.get(engine.failedStep)!.error?.message ?? 'unknown error')
@@ -122,14 +152,114 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     throw ApplicationFailure.create({
       type: 'RunFailed',
       nonRetryable: true,
-      message: `step ${record.failedStep} failed: ${message}; ${compensated} completed step(s) compensated`,
+      message: `step ${record.failedStep} failed: ${message}; ${stopping === 'halt' ? kept : `${compensated} completed step(s) compensated`}`,
       details: [record],
     });
   }
-  record.status = 'succeeded';
-  event('run succeeded');
+  if (stopping === 'rollback') {
+    record.status = 'rolled-back';
+    event(`rolled back: ${compensated} step(s) undone in reverse dependency order`);
+  } else {
+    record.status = 'succeeded';
+    event(record.commitWindow ? 'run committed' : 'run succeeded');
+  }
   publish();
   return record;
+
+  /**
+   * Failover modes past their point of no return: the recovered workloads run while people check them;
+   * `commit` keeps them, `rollback` undoes the recovery (Zerto's commit window). The runbook's `commit`
+   * block may end it by itself after a timeout.
+   */
+  async function commitWindow(): Promise<void> {
+    const window = compiled.commit;
+    if (!window || !theEngine.pastNoReturn || theEngine.stopping) return;
+    record.commitWindow = { openedAt: Date.now(), timeoutMs: window.timeoutMs, onTimeout: window.onTimeout };
+    if (record.drill) {
+      // A drill's recovery is simulated on its own site: it is scored as recovered and committed at once.
+      record.commitWindow.decision = { decision: 'commit', by: 'drill', at: Date.now() };
+      return;
+    }
+    record.status = 'awaiting-commit';
+    event(
+      `recovered; awaiting commit: \`drover commit ${info.workflowId} --by <name>\` keeps it, \`drover rollback ${info.workflowId} --by <name>\` undoes it${window.timeoutMs ? ` (without either, ${window.onTimeout} in ${Math.round(window.timeoutMs / 1000)}s, as the runbook says)` : ''}`,
+    );
+    let decided = true;
+    try {
+      decided = await wf.CancellationScope.cancellable(async () => {
+        const done = () => record.commitWindow!.decision !== undefined || theEngine.stopping !== undefined;
+        if (window.timeoutMs > 0) return wf.condition(done, window.timeoutMs);
+        await wf.condition(done);
+        return true;
+      });
+    } catch (err) {
+      if (!wf.isCancellation(err)) throw err;
+      stopRun('cancel');
+      return;
+    }
+    if (!decided) {
+      record.commitWindow.decision = { decision: window.onTimeout, by: 'timeout', at: Date.now() };
+      event(`commit window timed out: ${window.onTimeout}, as the runbook says`);
+      if (window.onTimeout === 'rollback') stopRun('rollback');
+    }
+  }
+
+  function stopRun(reason: StopReason): void {
+    if (root) root.stopAll(reason);
+    else theEngine.stop(reason);
+  }
+
+  /**
+   * Before anything runs: every site has a worker, and the run holds its workloads (one recovery at a time
+   * per workload). Either failure ends the run at once, with nothing done. Runs recorded before these
+   * checks existed replay without them.
+   */
+  async function preflight(): Promise<string[]> {
+    if (!wf.patched('drover-preflight-v1')) return [];
+    const acts = wf.proxyActivities<PreflightActivities>({
+      taskQueue: info.taskQueue,
+      startToCloseTimeout: '5 minutes',
+      heartbeatTimeout: '30 seconds',
+      retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InUse', 'SiteUnserved'] },
+    });
+    const ids = record.drill ? [] : holdIds(compiled);
+    try {
+      await acts.checkSites({
+        sites: Object.values(compiled.sites).map((s) => ({ site: s.name, taskQueue: s.taskQueue })),
+      });
+      if (ids.length)
+        await acts.holdWorkloads({
+          holdIds: ids,
+          hold: { holder: info.workflowId, plan: compiled.name, mode: compiled.mode },
+          taskQueue: info.taskQueue,
+        });
+    } catch (err) {
+      const cause = (err as wf.ActivityFailure).cause as ApplicationFailure | undefined;
+      record.status = 'failed';
+      record.endedAt = Date.now();
+      event(`not started: ${cause?.message ?? String(err)}`);
+      throw ApplicationFailure.create({
+        type: cause?.type ?? 'PreflightFailed',
+        nonRetryable: true,
+        message: cause?.message ?? String(err),
+        details: [record],
+      });
+    }
+    return ids;
+  }
+
+  async function release(ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const acts = wf.proxyActivities<PreflightActivities>({
+      taskQueue: info.taskQueue,
+      startToCloseTimeout: '5 minutes',
+      retry: { maximumAttempts: 10 },
+    });
+    await acts.releaseWorkloads({ holdIds: ids, holder: info.workflowId }).catch((e: unknown) => {
+      // A hold left behind is taken over by the next run that asks (activities/preflight.ts).
+      event(`could not release the workload holds: ${(e as Error).message}`);
+    });
+  }
 
   // ---------------------------------------------------------------------------------------------
 
@@ -206,8 +336,50 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       if (record.status === 'paused') record.status = 'running';
       event(`resumed${d?.by ? ` by ${d.by}` : ''}`);
     });
+    wf.setHandler(msg.commitUpdate, (c) => decideWindow('commit', c), {
+      validator: (c) => throwIf(windowProblem('commit', c)),
+    });
+    wf.setHandler(msg.commitSignal, (c) => void decideWindow('commit', c));
+    wf.setHandler(msg.rollbackUpdate, (c) => decideWindow('rollback', c), {
+      validator: (c) => throwIf(windowProblem('rollback', c)),
+    });
+    wf.setHandler(msg.rollbackSignal, (c) => void decideWindow('rollback', c));
     wf.setHandler(msg.shardReportSignal, (r) => root?.onReport(r));
     wf.setHandler(msg.progressQuery, () => record);
+  }
+
+  function windowProblem(decision: 'commit' | 'rollback', c: CommitInput): string | undefined {
+    if (!c || typeof c.by !== 'string' || c.by === '') return 'give {"by": "<your name>"}';
+    if (!engine) return 'the run is still compiling its plan';
+    if (!FAILOVER_MODES.includes(record.plan.mode))
+      return `a ${record.plan.mode} run has no commit window: only planned-migration, disaster-recovery and failback do`;
+    if (record.commitWindow?.decision)
+      return `the run was already ${record.commitWindow.decision.decision}ed by ${record.commitWindow.decision.by}`;
+    if (decision === 'commit' && record.status !== 'awaiting-commit')
+      return `the run is ${record.status}: it can be committed once it has recovered everything (awaiting-commit)`;
+    if (decision === 'rollback' && (engine.stopping || root?.stopReason))
+      return `the run is already stopping (${root?.stopReason ?? engine.stopping})`;
+    return undefined;
+  }
+
+  /** Commit or roll back; a rollback before the window opens stops the run first. */
+  function decideWindow(decision: 'commit' | 'rollback', c: CommitInput): string {
+    const problem = windowProblem(decision, c);
+    if (problem) {
+      event(`ignored ${decision} by ${c?.by}: ${problem}`);
+      return problem;
+    }
+    const entry = { decision, by: c.by, at: Date.now(), ...(c.comment ? { comment: c.comment } : {}) };
+    record.commitWindow ??= { openedAt: Date.now(), timeoutMs: 0, onTimeout: 'commit' };
+    record.commitWindow.decision = entry;
+    event(`${decision} by ${c.by}${c.comment ? ` (${c.comment})` : ''}`);
+    if (decision === 'rollback') {
+      if (root) root.stopAll('rollback');
+      else engine!.stop('rollback');
+    }
+    return decision === 'commit'
+      ? 'committed: the recovered workloads stay as they are'
+      : 'rolling back in reverse dependency order';
   }
 
   function decisionProblem(d: StepDecisionInput, decision: DecisionKind): string | undefined {
@@ -221,6 +393,17 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       return root.forwardDecision(d, decision, fromSignal);
     return engine!.decide(d, decision, fromSignal);
   }
+}
+
+function failoverChoices(input: FailoverChoices): { recoveryPoint?: string; acceptDataLoss?: boolean } {
+  return {
+    ...(typeof input.recoveryPoint === 'string' ? { recoveryPoint: input.recoveryPoint } : {}),
+    ...(input.acceptDataLoss === true ? { acceptDataLoss: true } : {}),
+  };
+}
+
+function throwIf(problem: string | undefined): void {
+  if (problem) throw new Error(problem);
 }
 
 const DECISION_SIGNALS: Record<DecisionKind, SignalDefinition<[StepDecisionInput]> | undefined> = {
@@ -238,7 +421,7 @@ const DECISION_SIGNALS: Record<DecisionKind, SignalDefinition<[StepDecisionInput
 
 /** The root of a large plan: its shards, the relay between them, and the verdict. */
 class Root {
-  stopReason: 'abort' | 'cancel' | undefined;
+  stopReason: StopReason | undefined;
   failedStep: string | undefined;
   failedMessage: string | undefined;
   compensated = 0;
@@ -271,7 +454,8 @@ class Root {
     record.shards = this.shards;
   }
 
-  async run(): Promise<void> {
+  /** Runs the plan; `window` is the commit window, opened once every execution has finished its steps. */
+  async run(window: () => Promise<void>): Promise<void> {
     const n = this.shards.length;
     // Children are started outside the run's cancellation scope: a cancelled run stops them through the
     // protocol, so that they compensate in order with everyone else.
@@ -312,10 +496,11 @@ class Root {
         this.stopAll('cancel');
       }
     }
+    if (!this.stopReason) await window();
     if (!this.stopReason) {
       for (const s of this.shards) this.control(s.index).commit = true;
     } else {
-      this.record.status = 'compensating';
+      this.record.status = this.stopReason === 'rollback' ? 'rolling-back' : 'compensating';
       await this.engine.compensate();
     }
     await wf.CancellationScope.nonCancellable(async () => {
@@ -366,8 +551,11 @@ class Root {
     for (const id of this.partition.shards[k]!.imports) this.relayUndone(id, k);
   }
 
-  private stopAll(reason: 'abort' | 'cancel'): void {
-    if (this.stopReason) return;
+  /** Stops every execution: past the point of no return an abort or cancel halts (nothing undone). */
+  stopAll(wanted: StopReason): void {
+    const reason = this.engine.settle(wanted);
+    if (wanted === 'cancel') this.engine.cancelled = true;
+    if (this.stopReason && !(reason === 'rollback' && this.stopReason === 'halt')) return;
     this.stopReason = reason;
     this.engine.stop(reason);
     for (const s of this.shards) if (!this.closed.has(s.index)) this.control(s.index).stop = reason;

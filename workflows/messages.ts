@@ -41,6 +41,17 @@ export interface ByInput {
 export const pauseSignal = defineSignal<[ByInput?]>('pause');
 export const resumeSignal = defineSignal<[ByInput?]>('resume');
 
+/** Failover modes, in the commit window: keep the recovery (`commit`), or undo it in reverse dependency order. */
+export interface CommitInput {
+  by: string;
+  comment?: string;
+}
+export const commitUpdate = defineUpdate<string, [CommitInput]>('commit');
+export const commitSignal = defineSignal<[CommitInput]>('commit');
+/** Undo the recovery, in reverse dependency order; also while paused or running (it stops the run first). */
+export const rollbackUpdate = defineUpdate<string, [CommitInput]>('rollback');
+export const rollbackSignal = defineSignal<[CommitInput]>('rollback');
+
 /** Every step's status, attempts, times and last error. */
 export const progressQuery = defineQuery<RunRecord>('progress');
 
@@ -60,7 +71,7 @@ export interface ShardReport {
   /** Every step of the shard is done; the shard waits for the root's verdict. */
   finished?: boolean;
   /** The shard stopped: one of its steps failed (abort), or it was cancelled on its own. */
-  stopped?: { reason: 'abort' | 'cancel'; failedStep?: string; message?: string };
+  stopped?: { reason: 'abort' | 'cancel' | 'rollback' | 'halt'; failedStep?: string; message?: string };
 }
 export const shardReportSignal = defineSignal<[ShardReport]>('shardReport');
 
@@ -70,8 +81,8 @@ export interface ShardControl {
   imported?: string[];
   /** Exported steps every importer has undone its dependents of. */
   undone?: string[];
-  /** Stop and compensate. */
-  stop?: 'abort' | 'cancel';
+  /** Stop: compensate (abort, cancel), undo everything (rollback), or keep what was recovered (halt). */
+  stop?: 'abort' | 'cancel' | 'rollback' | 'halt';
   /** The whole run succeeded: return. */
   commit?: boolean;
 }

@@ -61,7 +61,19 @@ export interface StepRecord {
   };
 }
 
-export type RunStatus = 'running' | 'paused' | 'compensating' | 'succeeded' | 'failed' | 'cancelled';
+export type RunStatus =
+  | 'running'
+  | 'paused'
+  | 'compensating'
+  | 'succeeded'
+  | 'failed'
+  | 'cancelled'
+  /** Failover modes: everything recovered; waiting for `drover commit` or `drover rollback`. */
+  | 'awaiting-commit'
+  | 'rolling-back'
+  | 'rolled-back'
+  /** Failover modes: stopped past the point of no return; what was recovered is kept as it is. */
+  | 'stopped';
 
 export interface RunRecord {
   workflowId: string;
@@ -92,6 +104,15 @@ export interface RunRecord {
   /** A simulated drill: the scenario it ran and its seed (reports score it, reports/score.ts). */
   drill?: { scenario: string; description: string; file: string; seed: number };
   steps: StepRecord[];
+  /** Failover modes: the point asked for (`--recovery-point`), and whether data loss was accepted up front. */
+  recoveryPoint?: { requested: string; acceptDataLoss: boolean };
+  /** Failover modes: the commit window and how it ended (who committed or rolled back, or its timeout). */
+  commitWindow?: {
+    openedAt: number;
+    timeoutMs: number;
+    onTimeout: 'commit' | 'rollback';
+    decision?: { decision: 'commit' | 'rollback'; by: string; at: number; comment?: string };
+  };
   /** Notable events in order: approvals, pauses, ignored signals, compensation. */
   events: { at: number; text: string }[];
   /**

@@ -36,7 +36,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
   let engine: StepEngine | undefined;
   const early: { input: StepDecisionInput; decision: DecisionKind }[] = [];
   const controls: ShardControl[] = [];
-  let verdict: 'commit' | 'abort' | 'cancel' | undefined;
+  let verdict: 'commit' | NonNullable<ShardControl['stop']> | undefined;
   let paused = false;
   const report: ShardReport = { shard: index };
   let reported = false;
@@ -104,17 +104,20 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
       report.stopped = { reason: 'cancel' };
       reported = true;
     }
-    if (verdict === 'abort' || verdict === 'cancel') engine.stop(verdict);
+    if (verdict && verdict !== 'commit') engine.stop(verdict);
   }
   if (engine.stopping) {
-    record.status = 'compensating';
+    record.status = engine.stopping === 'rollback' ? 'rolling-back' : 'compensating';
     await engine.compensate();
   }
   closing = true;
   await mail;
 
   record.endedAt = Date.now();
-  record.status = engine.stopping === 'cancel' ? 'cancelled' : engine.stopping ? 'failed' : 'succeeded';
+  record.status = ({ cancel: 'cancelled', halt: 'stopped', rollback: 'rolled-back', abort: 'failed' } as const)[
+    engine.stopping ?? 'abort'
+  ];
+  if (!engine.stopping) record.status = 'succeeded';
   const result: ShardResult = { record, ...recoveryTimes(record.steps) };
   if (engine.failedStep) {
     result.failedStep = engine.failedStep;
@@ -129,7 +132,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
     const e = engine!;
     for (const id of c.imported ?? []) e.importDone(id);
     for (const id of c.undone ?? []) e.remoteUndone(id);
-    if (c.stop && !verdict) {
+    if (c.stop && (!verdict || (c.stop === 'rollback' && verdict === 'halt'))) {
       verdict = c.stop;
       e.stop(c.stop);
     }
