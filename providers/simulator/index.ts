@@ -88,7 +88,11 @@ export function createSimulator(cwd = process.cwd()): Provider {
         const checkpoints = [target.replica?.lastSyncAt, ...(target.replica?.checkpoints ?? [])]
           .filter((x): x is number => x !== undefined && x < reached)
           .slice(0, MAX_CHECKPOINTS);
-        target.replica = { from: ctx.site.name, lastSyncAt: Math.max(reached, target.replica?.lastSyncAt ?? 0), checkpoints };
+        target.replica = {
+          from: ctx.site.name,
+          lastSyncAt: Math.max(reached, target.replica?.lastSyncAt ?? 0),
+          checkpoints,
+        };
         count(target, 'syncReplication');
         return { ...target.replica };
       });
@@ -119,7 +123,8 @@ export function createSimulator(cwd = process.cwd()): Provider {
     fence: op('fence', (p, ctx, store) =>
       updateWorkload(store, ctx.site, ctx, p, (rec) => {
         const inst = rec.instances.production;
-        if (!inst) return { changed: false, message: `${rec.workload} has no production copy at ${ctx.site.name} to fence` };
+        if (!inst)
+          return { changed: false, message: `${rec.workload} has no production copy at ${ctx.site.name} to fence` };
         if (inst.fenced) return { changed: false, message: `${rec.workload} at ${ctx.site.name} is already fenced` };
         const wasOn = inst.power === 'on';
         inst.power = 'off';

@@ -57,7 +57,10 @@ export interface Inventory {
     string,
     {
       networks: string[];
-      workloads: Record<string, Omit<WorkloadRecord, 'effects' | 'faultHits' | 'replica'> & { replicaFrom?: string; replicaPromoted?: true }>;
+      workloads: Record<
+        string,
+        Omit<WorkloadRecord, 'effects' | 'faultHits' | 'replica'> & { replicaFrom?: string; replicaPromoted?: true }
+      >;
     }
   >;
 }

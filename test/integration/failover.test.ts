@@ -7,7 +7,7 @@ import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Document } from 'yaml';
-import { failedRecord, Scenario, startHarness, step } from './harness';
+import { failedRecord, Scenario, startHarness, step, waitForRecord } from './harness';
 import type { Harness } from './harness';
 import type { RunRecord } from '../../workflows/record';
 
@@ -68,8 +68,13 @@ test('disaster recovery proceeds past the lost site and records the RPO it achie
   try {
     dnsCalls.length = 0;
     const handle = await approveBoth(s, 'disaster-recovery');
+    await waitForRecord(handle, 'the commit window', (r) => r.status === 'awaiting-commit');
+    await handle.executeUpdate('commit', { args: [{ by: 'alice' }] });
     const record = (await handle.result()) as RunRecord;
     expect(record.status).toBe('succeeded');
+    expect(record.commitWindow?.decision).toMatchObject({ decision: 'commit', by: 'alice' });
+    // Fencing the lost site was tried, and recorded as failed, best effort.
+    expect(step(record, 'orders-db/fence')).toMatchObject({ status: 'failed', error: { type: 'SiteUnreachable' } });
     expect(step(record, 'orders-db/shutdown')).toMatchObject({
       status: 'failed',
       attempts: 1,

@@ -69,12 +69,14 @@ export async function waitForRecord(
   timeoutMs = 30_000,
 ): Promise<RunRecord> {
   const end = Date.now() + timeoutMs;
+  let last: RunRecord | undefined;
   while (Date.now() < end) {
-    const r = await handle.query(progressQuery);
+    const r = (last = await handle.query(progressQuery));
     if (r.steps.length > 0 && check(r)) return r;
     await new Promise((res) => setTimeout(res, 100));
   }
-  throw new Error(`timed out waiting for ${what}`);
+  const events = last?.events.slice(-3).map((e) => e.text) ?? [];
+  throw new Error(`timed out waiting for ${what}; the run is ${last?.status}: ${events.join(' | ')}`);
 }
 
 let runtimeInstalled = false;
@@ -95,6 +97,8 @@ export class Scenario {
   readonly queue = `drover-${this.id}`;
   private workers: Worker[] = [];
   private runs: Promise<void>[] = [];
+  /** Which site task queues `startWorkers` serves (tests of an unserved site leave one out). */
+  serveOnly: (taskQueue: string) => boolean = () => true;
   /** Added to the workflow input, e.g. `{ shardSize: 8 }` to split even a small plan into shards. */
   runInput: Record<string, unknown> = {};
 
@@ -137,7 +141,7 @@ export class Scenario {
       namespace: 'default',
       orchestration: true,
       orchestrationQueue: this.queue,
-      siteQueues: this.siteQueues(),
+      siteQueues: this.siteQueues().filter(this.serveOnly),
       cwd: this.dir,
       logger,
       workflowBundle: this.h.bundle,

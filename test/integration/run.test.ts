@@ -133,14 +133,22 @@ test('approvals: one given before the gate is kept, and `temporal workflow signa
       '--input',
       '{"step":"plan/approve-failover","by":"alice"}',
     );
-    // The DNS switch needs a real endpoint: this run has none, so it is the step that fails, after
-    // every workload has been recovered.
-    const failed = await failedRecord(handle);
-    record = failed.record;
+    // The DNS switch needs a real endpoint: this run has none, so it fails after every workload has been
+    // recovered. Past the point of no return that pauses for a person; nothing is undone behind their back.
+    record = await waitForRecord(
+      handle,
+      'the DNS switch to pause',
+      (r) => step(r, 'plan/switch-dns').status === 'waiting',
+    );
     expect(step(record, 'plan/approve-failover')).toMatchObject({ status: 'succeeded' });
     expect(step(record, 'plan/approve-failover').decisions!.map((d) => d.by)).toEqual(['bob', 'alice']);
     expect(step(record, 'web-1/validate').status).toBe('succeeded');
-    expect(record.failedStep).toBe('plan/switch-dns');
+    // The operator stops the run: it ends with the recovered workloads kept as they are.
+    await handle.cancel();
+    await expect(handle.result()).rejects.toThrow();
+    record = await handle.query(progressQuery);
+    expect(record.status).toBe('stopped');
+    expect(record.steps.filter((x) => x.compensation)).toEqual([]);
   } finally {
     await s.stopWorkers();
   }
