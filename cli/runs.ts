@@ -11,6 +11,7 @@ import type { CliIO } from './io';
 import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
 import { readinessChecks, readinessMarkdown } from '../reports/readiness';
 import type { RunRecord, StepRecord } from '../workflows/record';
+import type { Mode, Plan } from '../compiler';
 
 /** Loaded lazily: `validate` and `plan` start fast without Temporal's client. */
 async function temporal(io: CliIO) {
@@ -24,17 +25,25 @@ export const runCommand: Command = {
   name: 'run',
   summary: 'start a run of a runbook on Temporal and follow it live',
   usage: `drover run <file> --mode <mode> [--id <workflow id>] [--no-follow]
+           [--recovery-point latest|<time>|<name>] [--accept-data-loss]
 
-Compiles the runbook (nothing starts if it has errors), starts the workflow on task queue "drover"
-with input {"runbook": <file>, "mode": <mode>} (a worker reads and compiles it again, so the plan is
-in Temporal's history), then shows every step live until the run ends. The workflow id defaults to
-drover-<plan>-<mode>; a second run of the same plan and mode is refused while one is running.
-Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when it fails.`,
+Compiles the runbook (nothing starts if it has errors), checks that a worker serves each of its sites
+and that no other run holds its workloads, starts the workflow on task queue "drover" with input
+{"runbook": <file>, "mode": <mode>} (a worker reads and compiles it again, so the plan is in Temporal's
+history), then shows every step live until the run ends, or, for planned-migration, disaster-recovery
+and failback, until it awaits commit (\`drover commit\` or \`drover rollback\`). The workflow id defaults
+to drover-<plan>-<mode>.
+--recovery-point (disaster-recovery): the point to recover from, latest by default, or the newest at or
+before a time (2026-11-22T10:15:00Z), or a checkpoint's name. --accept-data-loss: a point older than
+the RPO needs no approval. Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds (or
+awaits commit), 1 when it fails.`,
   options: {
     mode: { type: 'string', short: 'm' },
     id: { type: 'string' },
     follow: { type: 'boolean' },
     color: { type: 'boolean' },
+    'recovery-point': { type: 'string' },
+    'accept-data-loss': { type: 'boolean' },
   },
   allowPositionals: true,
   async run({ values, positionals }, io) {
@@ -45,13 +54,15 @@ Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when i
     printDiagnostics(compiled, io.stderr, color);
     if (!compiled.plan) return EXIT.failed;
     const workflowId = (values.id as string | undefined) ?? `drover-${compiled.plan.name}-${mode}`;
+    const choices = failoverChoices(mode, values);
     const { client, connection, msg } = await temporal(io);
     try {
+      await preflight(client, compiled.plan, workflowId);
       try {
         await client.workflow.start(msg.WORKFLOW_TYPE, {
           taskQueue: msg.ORCHESTRATION_QUEUE,
           workflowId,
-          args: [{ runbook: positionals[0]!, mode }],
+          args: [{ runbook: positionals[0]!, mode, ...choices }],
         });
       } catch (e) {
         if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') {
@@ -77,7 +88,47 @@ Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds, 1 when i
   },
 };
 
-/** Prints step transitions until the run closes; returns its final record. */
+/** `--recovery-point` and `--accept-data-loss`: a failover's choices; a switchover loses nothing, so has none. */
+function failoverChoices(
+  mode: Mode,
+  values: Record<string, unknown>,
+): { recoveryPoint?: string; acceptDataLoss?: true } {
+  const point = values['recovery-point'] as string | undefined;
+  const accept = values['accept-data-loss'] === true;
+  if ((point !== undefined || accept) && mode !== 'disaster-recovery')
+    throw new UsageError(
+      `--recovery-point and --accept-data-loss are for disaster-recovery: a ${mode} ${mode === 'planned-migration' || mode === 'failback' ? 'is a switchover and loses no data (it recovers from the final sync)' : 'recovers nothing from a replica'}`,
+    );
+  if (point !== undefined && point !== 'latest' && /^\d{4}-\d\d-\d\d/.test(point) && Number.isNaN(Date.parse(point)))
+    throw new UsageError(
+      `--recovery-point ${point} is not a time: use latest, an ISO time like 2026-11-22T10:15:00Z, or a checkpoint's name`,
+    );
+  return {
+    ...(point !== undefined ? { recoveryPoint: point } : {}),
+    ...(accept ? { acceptDataLoss: true as const } : {}),
+  };
+}
+
+/** Before a run starts: refused while a site has no worker, or another run holds its workloads. */
+async function preflight(client: Client, plan: Plan, workflowId: string): Promise<void> {
+  const { unservedSites, unservedMessage, holdersOf, inUseMessage } = await import('../activities/preflight');
+  const { holdIds } = await import('../workflows/hold');
+  const missing = await unservedSites(
+    client,
+    Object.values(plan.sites).map((s) => ({ site: s.name, taskQueue: s.taskQueue })),
+  );
+  if (missing.length) {
+    const { message, hint } = unservedMessage(missing);
+    throw new UserError(`not started: ${message}`, hint);
+  }
+  const holders = await holdersOf(client, holdIds(plan), workflowId);
+  if (holders.size) {
+    const { message, hint } = inUseMessage(holders);
+    throw new UserError(`not started: ${message}`, hint);
+  }
+}
+
+/** Prints step transitions until the run closes (or awaits commit); returns its record. */
 export async function follow(client: Client, workflowId: string, io: CliIO): Promise<RunRecord | undefined> {
   const { progressQuery } = await import('../workflows/messages');
   const handle = client.workflow.getHandle(workflowId);
@@ -99,6 +150,7 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
       }
     }
     if (desc.status.name !== 'RUNNING') return fetchRecord(client, handle, desc.status.name, io);
+    if (record?.status === 'awaiting-commit') return record;
     await new Promise((r) => setTimeout(r, 500));
   }
 }
@@ -122,6 +174,8 @@ function stepLine(s: StepRecord, workflowId: string): string | undefined {
     case 'waiting':
       if (s.kind === 'approval')
         return `${at} ⏸ ${s.id} waits for approval: drover approve ${workflowId} --step ${s.id} --by <name>`;
+      if (s.error?.type === 'DataLossNotAccepted')
+        return `${at} ⏸ ${s.id}: ${s.error.message}; accept: drover approve ${workflowId} --step ${s.id} --by <name> (or reject)`;
       if (s.kind === 'prompt' || s.kind === 'confirm')
         return `${at} ⏸ ${s.id} waits for a person: drover dismiss ${workflowId} --step ${s.id} --by <name>`;
       return `${at} ⏸ ${s.id} failed (${s.error?.message}); drover retry-step|skip-step ${workflowId} --step ${s.id} --by <name>`;
@@ -171,12 +225,19 @@ async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Pr
   }
 }
 
-function finish(record: RunRecord | undefined, io: CliIO): number {
+function finish(record: RunRecord | undefined, io: CliIO, ok: RunRecord['status'][] = ['succeeded']): number {
   if (!record) return EXIT.failed;
   io.stdout('\n' + summary(record) + writeReports(record, io));
   const readiness = readinessChecks(record);
   if (readiness) io.stdout(readinessMarkdown(readiness).join('\n') + '\n');
-  return record.status === 'succeeded' && (readiness?.ready ?? true) ? EXIT.ok : EXIT.failed;
+  if (record.status === 'awaiting-commit') {
+    io.stdout(
+      `\nrecovered; awaiting commit. Check the workloads, then keep them: drover commit ${record.workflowId} --by <name>\n` +
+        `or undo the recovery in reverse dependency order: drover rollback ${record.workflowId} --by <name>\n`,
+    );
+    return EXIT.ok;
+  }
+  return ok.includes(record.status) && (readiness?.ready ?? true) ? EXIT.ok : EXIT.failed;
 }
 
 /** Writes the run's reports under .drover/reports/ and says where. */
@@ -200,6 +261,13 @@ export function summary(record: RunRecord): string {
     const f = record.steps.find((s) => s.id === record.failedStep);
     lines.push(`  failed step: ${record.failedStep}: ${f?.error?.type}: ${f?.error?.message}`);
   }
+  if (record.status === 'stopped')
+    lines.push('  stopped past the point of no return: what was recovered is kept; run it again to continue');
+  const d = record.commitWindow?.decision;
+  if (d)
+    lines.push(
+      `  ${d.decision === 'commit' ? 'committed' : 'rolled back'} by ${d.by}${d.comment ? ` (${d.comment})` : ''}`,
+    );
   return lines.join('\n') + '\n';
 }
 
@@ -335,7 +403,9 @@ function signalCommand(name: 'pause' | 'resume' | 'cancel', summaryText: string)
         const by = values.by ? { by: values.by as string } : {};
         if (name === 'cancel') await handle.cancel();
         else await handle.signal(name === 'pause' ? msg.pauseSignal : msg.resumeSignal, by);
-        io.stdout(`${id}: ${name} requested${name === 'cancel' ? ' (completed steps will be compensated)' : ''}\n`);
+        io.stdout(
+          `${id}: ${name} requested${name === 'cancel' ? ' (completed steps are compensated; a failover past its point of no return keeps what it recovered: `drover rollback` undoes it)' : ''}\n`,
+        );
         return EXIT.ok;
       } catch (e) {
         if ((e as Error).name === 'WorkflowNotFoundError') throw notFound(id, e as Error);
@@ -347,7 +417,50 @@ function signalCommand(name: 'pause' | 'resume' | 'cancel', summaryText: string)
   };
 }
 
+/** `drover commit` and `drover rollback`: end a failover's commit window; rollback then follows the undo. */
+function windowCommand(name: 'commit' | 'rollback', summaryText: string): Command {
+  return {
+    name,
+    summary: summaryText,
+    usage: `drover ${name} <workflow id> --by <name> [--comment TEXT] [--no-follow]
+
+${
+  name === 'commit'
+    ? 'Keeps what a planned-migration, disaster-recovery or failback run recovered and ends it (the run must be\nawaiting commit).'
+    : 'Undoes a planned-migration, disaster-recovery or failback run in reverse dependency order: the recovered\nworkloads are powered off and removed, replicas demoted, the protected side unfenced and powered on where\nit still can be. Works in the commit window, and while the run is running or paused.'
+}
+Sent as a Temporal Update (refused at once when it does not apply); also a signal: temporal workflow signal --name ${name} --input '{"by":"<name>"}'`,
+    options: { by: { type: 'string' }, comment: { type: 'string' }, follow: { type: 'boolean' } },
+    allowPositionals: true,
+    async run({ values, positionals }, io) {
+      const id = onePositional(positionals, 'workflow id');
+      if (!values.by) throw new UsageError('--by is required');
+      const { client, connection, msg } = await temporal(io);
+      try {
+        const input = { by: values.by as string, ...(values.comment ? { comment: values.comment as string } : {}) };
+        const answer = await client.workflow
+          .getHandle(id)
+          .executeUpdate(name === 'commit' ? msg.commitUpdate : msg.rollbackUpdate, { args: [input] })
+          .catch((e: Error & { cause?: Error }) => {
+            if (e.name === 'WorkflowNotFoundError') throw notFound(id, e);
+            if (e.name === 'WorkflowUpdateFailedError')
+              throw new UserError(`refused: ${e.cause?.message ?? e.message}`);
+            throw e;
+          });
+        io.stdout(`${id}: ${answer}\n`);
+        if (values.follow === false) return EXIT.ok;
+        const record = await follow(client, id, io);
+        return finish(record, io, ['succeeded', 'rolled-back']);
+      } finally {
+        await connection.close();
+      }
+    },
+  };
+}
+
 export const peopleCommands: Command[] = [
+  windowCommand('commit', 'keep what a failover recovered and end its commit window'),
+  windowCommand('rollback', 'undo a failover in reverse dependency order (in its commit window, or while it runs)'),
   decisionCommand('approve', 'approve', 'approve an approval step (counts toward its quorum)'),
   decisionCommand('reject', 'reject', 'reject an approval step'),
   decisionCommand('dismiss', 'dismiss', 'dismiss a prompt so the run goes on'),

@@ -64,22 +64,28 @@ so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>.`,
 export const workerCommand: Command = {
   name: 'worker',
   summary: 'host the workflows and the activities of the given sites (default: every site in runbooks/)',
-  usage: `drover worker [--site NAME]... [--runbooks DIR]
+  usage: `drover worker [--site NAME[=TASK_QUEUE]]... [--runbooks DIR]... [--orchestration]
 
 Without --site: runs the orchestration (task queue "drover") and the activities of every site named by
-the runbooks under runbooks/, for a single machine. With --site: only that site's activities, on a
-machine that can reach the site (per-site task queues); add --orchestration to run workflows too.
+the runbooks under runbooks/ (or each --runbooks folder or file), for a single machine. With --site (or
+DROVER_SITES=dc-east,dc-west): only those sites' activities, on a machine that can reach them (per-site
+task queues: a site's queue is the one its runbook names, else drover-<site>, or give it as NAME=QUEUE);
+add --orchestration to run workflows too.
 Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a profile
 (TEMPORAL_PROFILE). Logs are JSON lines on stderr.`,
   options: {
     site: { type: 'string', multiple: true },
-    runbooks: { type: 'string' },
+    runbooks: { type: 'string', multiple: true },
     orchestration: { type: 'boolean' },
   },
   allowPositionals: false,
   async run({ values }, io) {
-    const sitesWanted = (values.site as string[] | undefined) ?? [];
-    const queues = siteQueues(io.cwd, (values.runbooks as string | undefined) ?? 'runbooks', sitesWanted);
+    const fromEnv = (io.env.DROVER_SITES ?? '')
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
+    const sitesWanted = (values.site as string[] | undefined) ?? fromEnv;
+    const queues = siteQueues(io.cwd, (values.runbooks as string[] | undefined) ?? ['runbooks'], sitesWanted);
     const orchestration = sitesWanted.length === 0 || values.orchestration === true;
     const { NativeConnection, Runtime, DefaultLogger } = await import('@temporalio/worker');
     const { createDroverWorkers, runWorkers } = await import('../worker');
@@ -108,15 +114,19 @@ Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS
   },
 };
 
-/** Task queues of the named sites (or of every site) found in the runbooks under `dir`. */
-function siteQueues(cwd: string, dir: string, wanted: string[]): string[] {
+/** Task queues of the named sites (`NAME` or `NAME=QUEUE`), or of every site found in the runbooks under `dirs`. */
+export function siteQueues(cwd: string, dirs: string[], wanted: string[]): string[] {
   const bySite = new Map<string, string>();
-  if (existsSync(resolve(cwd, dir))) {
-    for (const file of findRunbooks([dir], cwd)) {
+  const existing = dirs.filter((d) => existsSync(resolve(cwd, d)));
+  if (existing.length) {
+    for (const file of findRunbooks(existing, cwd)) {
       const plan = compile(readFileSync(resolve(cwd, file), 'utf8'), { file, mode: 'tabletop' }).plan;
       for (const site of Object.values(plan?.sites ?? {})) bySite.set(site.name, site.taskQueue);
     }
   }
   if (wanted.length === 0) return [...new Set(bySite.values())].sort();
-  return wanted.map((name) => bySite.get(name) ?? `drover-${name}`);
+  return wanted.map((w) => {
+    const [name, queue] = w.split('=', 2) as [string, string | undefined];
+    return queue || bySite.get(name) || `drover-${name}`;
+  });
 }

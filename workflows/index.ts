@@ -29,6 +29,7 @@ import type { CompileInput } from '../activities/types';
 import { StepEngine, recoveryTimes } from './engine';
 import type { DecisionKind, StopReason } from './engine';
 import { holdIds } from './hold';
+import { scoreDrill } from '../reports/score';
 import type { PreflightActivities } from '../activities';
 import * as msg from './messages';
 import type { CommitInput, ShardControl, ShardReport, StepDecisionInput } from './messages';
@@ -279,6 +280,11 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       ...(record.failedStep ? { failedStep: record.failedStep } : {}),
       ...(record.drill ? { scenario: record.drill.scenario, seed: record.drill.seed } : {}),
     };
+    const score = record.drill && wf.patched('drover-memo-verdict-v1') ? scoreDrill(record) : undefined;
+    if (score) {
+      summary.verdict = score.passed ? 'PASS' : 'FAIL';
+      summary.reasons = score.reasons.slice(0, 10);
+    }
     wf.upsertMemo({ drover: summary });
   }
 

@@ -156,4 +156,7 @@ export interface RunSummary {
   failedStep?: string;
   scenario?: string;
   seed?: number;
+  /** A drill's own score (reports/score.ts), per-workload objectives included: `drover history` shows it. */
+  verdict?: 'PASS' | 'FAIL';
+  reasons?: string[];
 }

@@ -82,6 +82,7 @@ export function createSimulator(cwd = process.cwd()): Provider {
           'InvalidState',
           `${source.workload} still takes writes at ${ctx.site.name}: a switchover's final sync needs it stopped first`,
         );
+      // A replication-lag fault holds the replica `lagMs` behind (the scenario's "40 minutes behind").
       const reached = Math.min(sourceAt, now - lagMs);
       const replica = await updateWorkload(store, ctx.peer, ctx, p, (target) => {
         if (target.replica?.promotedAt !== undefined) return { ...target.replica };
@@ -90,7 +91,7 @@ export function createSimulator(cwd = process.cwd()): Provider {
           .slice(0, MAX_CHECKPOINTS);
         target.replica = {
           from: ctx.site.name,
-          lastSyncAt: Math.max(reached, target.replica?.lastSyncAt ?? 0),
+          lastSyncAt: reached,
           checkpoints,
         };
         count(target, 'syncReplication');
