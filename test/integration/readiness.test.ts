@@ -60,3 +60,22 @@ test('replication behind its RPO, a full datastore and an unreachable site each 
     'plan/reach-dc-east': 'site dc-east is unreachable (simulated site-down)',
   });
 });
+
+test("the recovery site's capacityGb is checked against the disks of the workloads it would recover", async () => {
+  // orders-db 200 GB, app-1 and app-2 40 GB, payments 20 GB, web-1 and web-2 40 GB (the default): 380 GB.
+  const small = await readiness(
+    Scenario.webshop(t.h, (doc) => doc.setIn(['sites', 'recovery', 'connection', 'capacityGb'], 300)),
+  );
+  expect(small.ready).toBe(false);
+  expect(small.checks.find((c) => c.step === 'plan/capacity')).toMatchObject({
+    passed: false,
+    detail: 'dc-west has 300 GB (connection.capacityGb) but recovering 6 workload(s) needs 380 GB',
+  });
+  const enough = await readiness(
+    Scenario.webshop(t.h, (doc) => doc.setIn(['sites', 'recovery', 'connection', 'capacityGb'], 400)),
+  );
+  expect(enough.checks.find((c) => c.step === 'plan/capacity')).toMatchObject({
+    passed: true,
+    detail: 'dc-west has room for 6 workload(s): 380 GB of disks of 400 GB',
+  });
+});
