@@ -174,7 +174,7 @@ export interface Plan {
   simulation?: Simulation;
   /** Failover modes: the commit window the run ends in (Zerto's). `timeoutMs` 0 waits for a person. */
   commit?: { timeoutMs: number; onTimeout: 'commit' | 'rollback' };
-  /** sha256 of this plan's canonical JSON without `planHash`. */
+  /** sha256 of this plan's canonical JSON without `planHash` and `source.gitCommit`: the content only. */
   planHash: string;
   /**
    * Only on a large plan's skeleton (compiler/partition.ts): `steps` then holds the root's steps only, and

@@ -6,7 +6,7 @@
  * their compensations) are replaced by simulated waits that record what they would have done. A DNS switch
  * in a drill must not move real DNS.
  */
-import { canonicalJson, compile, sha256 } from './index';
+import { compile, planHashOf, sha256 } from './index';
 import type { Diagnostic } from './diagnostics';
 import { hasErrors, sortDiagnostics } from './diagnostics';
 import type { JsonObject, Mode, Plan, PlanStep } from './plan';
@@ -148,7 +148,7 @@ function drillPlan(plan: Plan, rb: Runbook, s: Scenario, options: DrillOptions):
     labels: { ...plan.labels, 'drover.dev/scenario': s.name },
   };
   delete body.planHash;
-  return { ...body, planHash: sha256(canonicalJson(body)) } as Plan;
+  return { ...body, planHash: planHashOf(body) } as Plan;
 }
 
 /** Custom commands and HTTP calls do not run in a drill: a wait stands in, saying what would have run. */
