@@ -6,7 +6,6 @@
  */
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Mode } from '../compiler/plan';
 import { HOLD_WORKFLOW_TYPE, heldWorkload, releaseSignal } from '../workflows/hold';
 import type { HoldInput } from '../workflows/hold';
 
@@ -123,12 +122,13 @@ export async function releaseHolds(client: Client, holdIds: string[], holder: st
   );
 }
 
-async function runningHolder(client: Client, id: string): Promise<{ holder: string; mode?: Mode } | undefined> {
+/** The run holding `id`, when its hold is running (the holder's id is in the hold's memo). */
+async function runningHolder(client: Client, id: string): Promise<{ holder: string } | undefined> {
   try {
     const d = await client.workflow.getHandle(id).describe();
     if (d.status.name !== 'RUNNING') return undefined;
-    const memo = (d.memo ?? {}) as { holder?: string; mode?: Mode };
-    return memo.holder ? { holder: memo.holder, ...(memo.mode ? { mode: memo.mode } : {}) } : undefined;
+    const holder = (d.memo as { holder?: string } | undefined)?.holder;
+    return holder ? { holder } : undefined;
   } catch (e) {
     if ((e as Error).name === 'WorkflowNotFoundError') return undefined;
     throw e;

@@ -379,10 +379,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     record.commitWindow ??= { openedAt: Date.now(), timeoutMs: 0, onTimeout: 'commit' };
     record.commitWindow.decision = entry;
     event(`${decision} by ${c.by}${c.comment ? ` (${c.comment})` : ''}`);
-    if (decision === 'rollback') {
-      if (root) root.stopAll('rollback');
-      else engine!.stop('rollback');
-    }
+    if (decision === 'rollback') stopRun('rollback');
     return decision === 'commit'
       ? 'committed: the recovered workloads stay as they are'
       : 'rolling back in reverse dependency order';
