@@ -19,7 +19,11 @@ export type ProviderErrorType =
   /** A failover's best recovery point is older than the RPO and nobody accepted the loss: nothing was promoted. */
   | 'DataLossNotAccepted'
   /** The step's input cannot be acted on (e.g. a recovery point that does not exist). */
-  | 'InvalidInput';
+  | 'InvalidInput'
+  /** The site's TLS certificate is not the one the runbook trusts (thumbprint or CA): nothing was sent. */
+  | 'CertificateRejected'
+  /** The site refused the runbook's credentials. */
+  | 'AuthenticationFailed';
 
 const RETRYABLE: Record<ProviderErrorType, boolean> = {
   SiteUnreachable: true,
@@ -30,6 +34,8 @@ const RETRYABLE: Record<ProviderErrorType, boolean> = {
   ReplicaBehind: true,
   DataLossNotAccepted: false,
   InvalidInput: false,
+  CertificateRejected: false,
+  AuthenticationFailed: false,
 };
 
 /** Thrown by a provider operation that did not do what was asked. */
