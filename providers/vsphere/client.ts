@@ -6,7 +6,7 @@
 import type https from 'node:https';
 import { ProviderError } from '../errors';
 import type { MoRef, Parsed, SoapOptions, Xml, XmlObject } from './soap';
-import { agentFor, envelope, list, moRef, parseReply, post, ref, text, unreachable, VimFault } from './soap';
+import { agentFor, envelope, list, moRef, parseReply, post, ref, text, typed, unreachable, VimFault } from './soap';
 
 export interface ServiceContent {
   rootFolder: MoRef;
@@ -139,6 +139,44 @@ export class VimClient {
     const out: Props = {};
     for (const o of list(r?.objects)) for (const p of list(o.propSet)) out[String(p.name)] = p.val;
     return out;
+  }
+
+  /** Every object of a type under the root folder, with the given properties (a container view). */
+  async listObjects(type: string, paths: string[], signal?: AbortSignal): Promise<{ ref: MoRef; props: Props }[]> {
+    const sc = await this.serviceContent(signal);
+    const view = moRef(
+      await this.call(
+        'CreateContainerView',
+        sc.viewManager,
+        { container: ref(sc.rootFolder.type, sc.rootFolder.value), type: [type], recursive: true },
+        signal,
+      ),
+    );
+    try {
+      const r = (await this.call(
+        'RetrievePropertiesEx',
+        sc.propertyCollector,
+        {
+          specSet: {
+            propSet: { type, pathSet: paths },
+            objectSet: {
+              obj: ref(view.type, view.value),
+              skip: true,
+              selectSet: typed('TraversalSpec', { name: 'view', type: 'ContainerView', path: 'view', skip: false }),
+            },
+          },
+          options: {},
+        },
+        signal,
+      )) as Parsed | undefined;
+      return list(r?.objects).map((o) => {
+        const props: Props = {};
+        for (const p of list(o.propSet)) props[String(p.name)] = p.val;
+        return { ref: moRef(o.obj), props };
+      });
+    } finally {
+      await this.call('DestroyView', view).catch(() => undefined);
+    }
   }
 
   /** An object by inventory path (`DC0/vm/web-01`), or undefined. */

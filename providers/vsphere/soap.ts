@@ -86,10 +86,16 @@ export function envelope(method: string, thisRef: MoRef, args: XmlObject): strin
   return ENVELOPE_OPEN + body + ENVELOPE_CLOSE;
 }
 
+/** Unset fields are left out of the envelope (vim25 reads an empty element as a value). */
 function dropUndefined(o: XmlObject): XmlObject {
   const out: XmlObject = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = clean(v);
   return out;
+}
+function clean(v: Xml): Xml {
+  if (Array.isArray(v)) return v.map(clean);
+  if (v && typeof v === 'object') return dropUndefined(v as XmlObject);
+  return v;
 }
 
 /** The `returnval` of a reply, or the fault it carries as a VimFault. */
