@@ -17,6 +17,8 @@ export const KNOWN_ERROR_TYPES: readonly string[] = [
   'ReplicaBehind',
   'DataLossNotAccepted',
   'InvalidInput',
+  'CertificateRejected',
+  'AuthenticationFailed',
   // Providers being written (PostgreSQL, vSphere): configuration, promote and fence failures.
   'InvalidConfiguration',
   'PromoteFailed',
