@@ -14,7 +14,7 @@ export interface ServiceContent {
   searchIndex: MoRef;
   sessionManager: MoRef;
   viewManager: MoRef;
-  customizationSpecManager?: MoRef;
+  eventManager?: MoRef;
   about: { fullName: string; apiVersion: string; instanceUuid: string };
 }
 
@@ -63,7 +63,7 @@ export class VimClient {
       searchIndex: moRef(r.searchIndex),
       sessionManager: moRef(r.sessionManager),
       viewManager: moRef(r.viewManager),
-      ...(r.customizationSpecManager ? { customizationSpecManager: moRef(r.customizationSpecManager) } : {}),
+      ...(r.eventManager ? { eventManager: moRef(r.eventManager) } : {}),
       about: {
         fullName: text(about.fullName) ?? '',
         apiVersion: text(about.apiVersion) ?? '',

@@ -13,7 +13,15 @@ import type { Document } from 'yaml';
 import type { RunRecord } from '../../workflows/record';
 import { closeSessions } from '../../providers/vsphere/site';
 import { text } from '../../providers/vsphere/soap';
-import { GuestAgent, inventoryOf, prepareEstate, ReplicationEngine, startVcsim, vm } from '../vsphere/fixture';
+import {
+  GuestAgent,
+  inventoryOf,
+  powerOnEvents,
+  prepareEstate,
+  ReplicationEngine,
+  startVcsim,
+  vm,
+} from '../vsphere/fixture';
 import type { Vcsim } from '../vsphere/fixture';
 import { extraConfigOf } from '../../providers/vsphere/site';
 import { failedRecord, ROOT, Scenario, step, useHarness, waitForRecord } from './harness';
@@ -165,6 +173,30 @@ test('a switchover whose replica stays behind the stopped source promotes nothin
       const source = await sites.east.client.props(await vm(sites.east.client, w.vm), ['config.extraConfig']);
       expect(extraConfigOf(source)['drover.fenced']).toBeUndefined();
     }
+  } finally {
+    await s.stopWorkers();
+    await sites.stop();
+  }
+});
+
+test('a power-on slower than its timeout is retried and powers the VM on once', async () => {
+  // vcsim answers PowerOnVM_Task at west only after 4 s: the 2 s attempt times out, vCenter still powers on.
+  const sites = await startSites(['-method-delay', 'PowerOnVM_Task:4000']);
+  const s = scenario((doc) => {
+    doc.setIn(['groups', 0, 'workloads', 0, 'actions'], { powerOn: { timeout: '2s' } });
+    doc.setIn(['defaults', 'retry', 'maxAttempts'], 6);
+  });
+  try {
+    await s.startWorkers();
+    const before = await powerOnEvents(sites.west, 'shop-db-01-replica-shop-bubble').catch(() => 0);
+    expect(before).toBe(0);
+    const test = await s.runToEnd('test');
+    expect(test.status).toBe('succeeded');
+    const powerOn = step(test, 'db/powerOn');
+    expect(powerOn.attempts).toBeGreaterThan(1);
+    expect(powerOn.changed).toBe(false);
+    expect(powerOn.message).toContain('already powered on');
+    expect(await powerOnEvents(sites.west, 'shop-db-01-replica-shop-bubble')).toBe(1);
   } finally {
     await s.stopWorkers();
     await sites.stop();

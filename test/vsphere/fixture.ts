@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { VimClient } from '../../providers/vsphere/client';
 import type { Props } from '../../providers/vsphere/client';
-import { list, peerCertificate, text, typed } from '../../providers/vsphere/soap';
+import { list, peerCertificate, ref, text, typed } from '../../providers/vsphere/soap';
 import type { MoRef, Parsed } from '../../providers/vsphere/soap';
 
 export const VCSIM_BIN = join(__dirname, '..', '..', '.tools', 'bin', 'vcsim');
@@ -86,6 +86,19 @@ export async function vm(client: VimClient, name: string): Promise<MoRef> {
   const r = await client.find(`DC0/vm/${name}`);
   if (!r) throw new Error(`no VM ${name}`);
   return r;
+}
+
+/** How many times vCenter powered the VM on (its VmPoweredOnEvent events): the effect, not the calls. */
+export async function powerOnEvents(site: Vcsim, name: string): Promise<number> {
+  const sc = await site.client.serviceContent();
+  const target = await vm(site.client, name);
+  const events = await site.client.call('QueryEvents', sc.eventManager!, {
+    filter: {
+      entity: { entity: ref(target.type, target.value), recursion: 'self' },
+      eventTypeId: ['VmPoweredOnEvent'],
+    },
+  });
+  return list(events).length;
 }
 
 export async function setExtra(client: VimClient, target: MoRef, values: Record<string, string>): Promise<void> {
