@@ -34,6 +34,10 @@ export class VimClient {
     this.url = new URL(opts.url);
   }
 
+  private get maxWaitSeconds(): number {
+    return Math.max(1, Math.min(5, Math.floor((this.opts.requestTimeoutMs ?? 60_000) / 2000)));
+  }
+
   /** Calls `method` on `thisRef`; logs in first, and once more if the session expired. */
   async call(method: string, thisRef: MoRef, args: XmlObject = {}, signal?: AbortSignal): Promise<unknown> {
     await this.ensureLogin(signal);
@@ -214,7 +218,8 @@ export class VimClient {
         const r = (await this.call(
           'WaitForUpdatesEx',
           pc,
-          { version, options: { maxWaitSeconds: 5 } },
+          // The server holds the call until something changes, at most this long: within the request timeout.
+          { version, options: { maxWaitSeconds: this.maxWaitSeconds } },
           opts.signal,
         )) as Parsed | undefined;
         opts.heartbeat?.();

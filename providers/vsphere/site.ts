@@ -4,6 +4,7 @@
  */
 import type { JsonObject, PlanSite } from '../../compiler/plan';
 import { resolveSecret } from '../../activities/secrets';
+import { parseDuration } from '../../compiler/durations';
 import { ProviderError } from '../errors';
 import type { OperationContext } from '../types';
 import { VimClient } from './client';
@@ -41,6 +42,8 @@ export interface Site {
 }
 
 const clients = new Map<string, VimClient>();
+/** vCenter answers API calls in well under this; tasks run on and are followed with WaitForUpdatesEx. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** The site's session; the same VimClient for every step that reaches the same vCenter as the same user. */
 export async function siteOf(site: PlanSite, env: NodeJS.ProcessEnv, signal?: AbortSignal): Promise<Site> {
@@ -62,10 +65,18 @@ export async function siteOf(site: PlanSite, env: NodeJS.ProcessEnv, signal?: Ab
               );
             })();
   const username = str('username') ?? '';
-  const key = JSON.stringify([url, username, trust]);
+  const key = JSON.stringify([url, username, trust, c.requestTimeout]);
   let client = clients.get(key);
   if (!client) {
-    client = new VimClient({ url, username, password: str('password') ?? '', tls: trust });
+    // How long one API call may go unanswered before the site counts as unreachable (retryable).
+    const timeout = typeof c.requestTimeout === 'string' ? parseDuration(c.requestTimeout) : undefined;
+    client = new VimClient({
+      url,
+      username,
+      password: str('password') ?? '',
+      tls: trust,
+      requestTimeoutMs: timeout ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    });
     clients.set(key, client);
   }
   const datacenter = typeof c.datacenter === 'string' ? c.datacenter : await onlyDatacenter(client, signal);

@@ -202,3 +202,36 @@ test('a power-on slower than its timeout is retried and powers the VM on once', 
     await sites.stop();
   }
 });
+
+test('a vCenter that stops answering mid-run (SIGSTOP) gives retryable SiteUnreachable failures, and the run completes once it answers again', async () => {
+  const sites = await startSites();
+  const s = scenario((doc) => {
+    doc.setIn(['sites', 'recovery', 'connection', 'requestTimeout'], '1s');
+    doc.setIn(['defaults', 'retry', 'maxAttempts'], 10);
+  });
+  try {
+    await s.startWorkers();
+    const handle = await s.start('test');
+    await waitForRecord(
+      handle,
+      'the first snapshot',
+      (r) => r.steps.some((x) => x.kind === 'snapshot' && x.status === 'succeeded'),
+      60_000,
+    );
+    sites.west.freeze();
+    await new Promise((r) => setTimeout(r, 4000));
+    sites.west.thaw();
+    const record = (await handle.result()) as RunRecord;
+    expect(record.status).toBe('succeeded');
+    const retried = record.steps.filter((x) => x.site === 'vc-west' && x.attempts > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    // Temporal keeps each retried activity's last failure in its started event.
+    const history = JSON.stringify(await handle.fetchHistory());
+    expect(history).toContain('SiteUnreachable');
+    expect(history).toMatch(/vCenter at 127\.0\.0\.1:\d+ cannot be reached/);
+  } finally {
+    sites.west.thaw();
+    await s.stopWorkers();
+    await sites.stop();
+  }
+});
