@@ -20,9 +20,9 @@ import { gitCommitOf } from '../cli/files';
 import { ProviderError } from '../providers/errors';
 import type { InfraKind, Provider } from '../providers/types';
 import { runCommandStep } from './command';
+import { httpFailed, performHttp } from './http';
 import { acquireHolds, releaseHolds, requireServedSites } from './preflight';
 import type { SiteQueue } from './preflight';
-import { resolveAll, resolveSecret } from './secrets';
 import type { HoldInput } from '../workflows/hold';
 import type { CompileInput, DrillSetup, StepInput, StepOutcome } from './types';
 
@@ -248,40 +248,12 @@ export function createActivities(deps: ActivityDeps) {
     /** An HTTP request from the runbook (webhook, DNS or load-balancer API). */
     async httpRequest(input: StepInput): Promise<StepOutcome> {
       return step(input, async (signal) => {
-        const p = input.params as unknown as HttpSpec;
-        const headers = resolveAll(p.headers, env);
-        let body: string | undefined;
-        if (p.body !== undefined) {
-          body = typeof p.body === 'string' ? p.body : JSON.stringify(p.body);
-          if (typeof p.body !== 'string' && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type'))
-            headers['content-type'] = 'application/json';
-        }
-        let res: Response;
-        try {
-          res = await fetch(resolveSecret(p.url, env), {
-            method: p.method ?? 'GET',
-            headers,
-            ...(body !== undefined ? { body } : {}),
-            signal,
-          });
-        } catch (e) {
-          throw ApplicationFailure.create({
-            type: 'HttpFailed',
-            message: `${p.method ?? 'GET'} ${p.url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message}`,
-          });
-        }
-        const text = await res.text();
-        const okStatus = p.expectStatus ? p.expectStatus.includes(res.status) : res.status >= 200 && res.status < 300;
-        if (!okStatus || (p.expectBody !== undefined && !text.includes(p.expectBody))) {
-          throw ApplicationFailure.create({
-            type: 'HttpFailed',
-            message: `${p.method ?? 'GET'} ${p.url} answered ${res.status}${okStatus ? ` without "${p.expectBody}" in the body` : ''}`,
-          });
-        }
+        const answer = await performHttp(input.params as unknown as HttpSpec, env, signal);
+        if (answer.problem) throw httpFailed(`${answer.method} ${answer.url} ${answer.problem}`);
         return {
-          changed: (p.method ?? 'GET') !== 'GET',
-          message: `${p.method ?? 'GET'} ${p.url} → ${res.status}`,
-          output: text.slice(0, 2000),
+          changed: answer.method !== 'GET',
+          message: `${answer.method} ${answer.url} → ${answer.status}`,
+          output: answer.text.slice(0, 2000),
         };
       });
     },
