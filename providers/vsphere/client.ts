@@ -106,7 +106,7 @@ export class VimClient {
   }
 
   private async raw(method: string, thisRef: MoRef, args: XmlObject, signal?: AbortSignal): Promise<unknown> {
-    this.agent ??= agentFor(this.url, this.opts.tls).catch((e: unknown) => {
+    this.agent ??= agentFor(this.url, this.opts.tls, this.opts.requestTimeoutMs).catch((e: unknown) => {
       this.agent = undefined;
       throw e;
     });

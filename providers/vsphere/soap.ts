@@ -180,7 +180,7 @@ export function peerCertificate(url: URL, timeoutMs = 10_000): Promise<X509Certi
  * connection that sends nothing; then the pinned certificate is the only trust anchor, and every
  * connection checks its fingerprint again (the hostname check is replaced by the pin, which is stronger).
  */
-export async function agentFor(url: URL, trust: TlsTrust): Promise<https.Agent> {
+export async function agentFor(url: URL, trust: TlsTrust, timeoutMs = 10_000): Promise<https.Agent> {
   const base = { keepAlive: true, maxSockets: 8 };
   if ('insecure' in trust) return new https.Agent({ ...base, rejectUnauthorized: false });
   if ('caFile' in trust) {
@@ -193,7 +193,7 @@ export async function agentFor(url: URL, trust: TlsTrust): Promise<https.Agent> 
     return new https.Agent({ ...base, ca });
   }
   const pin = normalizeThumbprint(trust.thumbprint);
-  const cert = await peerCertificate(url).catch((e: Error) => {
+  const cert = await peerCertificate(url, timeoutMs).catch((e: Error) => {
     throw unreachable(url, e);
   });
   const seen = normalizeThumbprint(cert.fingerprint256);

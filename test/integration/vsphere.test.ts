@@ -235,3 +235,43 @@ test('a vCenter that stops answering mid-run (SIGSTOP) gives retryable SiteUnrea
     await sites.stop();
   }
 });
+
+test('disaster recovery with the protected vCenter gone: fencing is best effort, the replicas come up from their newest point', async () => {
+  const sites = await startSites();
+  const s = scenario((doc) => doc.setIn(['sites', 'protected', 'connection', 'requestTimeout'], '1s'));
+  try {
+    await s.startWorkers();
+    sites.east.freeze();
+    const handle = await s.start('disaster-recovery');
+    await waitForRecord(handle, 'the commit window', (r) => r.status === 'awaiting-commit', 120_000);
+    await handle.executeUpdate('commit', { args: [{ by: 'alice' }] });
+    const record = (await handle.result()) as RunRecord;
+    expect(record.status).toBe('succeeded');
+    // The source's steps could not reach east: they failed once and the recovery went on.
+    expect(step(record, 'db/fence').status).toBe('failed');
+    expect(step(record, 'db/fence').error?.type).toBe('SiteUnreachable');
+    expect(step(record, 'db/promote').message).toMatch(/promoted from the recovery point of \S+Z/);
+    expect(step(record, 'web/validate').message).toContain('127.0.0.21');
+    for (const w of WORKLOADS) expect(await powerOf(sites.west, w.replica)).toBe('poweredOn');
+  } finally {
+    sites.east.thaw();
+    await s.stopWorkers();
+    await sites.stop();
+  }
+});
+
+test('readiness reads vCenter: credentials, datastore room, test switch, each replica within its RPO', async () => {
+  const sites = await startSites();
+  const s = scenario();
+  try {
+    await s.startWorkers();
+    const record = await s.runToEnd('readiness');
+    expect(record.status).toBe('succeeded');
+    expect(step(record, 'plan/reach-vc-west').message).toMatch(/vCenter 127\.0\.0\.1:\d+ \(VMware vCenter Server/);
+    expect(step(record, 'plan/capacity').message).toMatch(/datastore LocalDS_0 has [\d.]+ GB free/);
+    expect(step(record, 'db/preCheck').message).toMatch(/replica shop-db-01-replica at vc-west holds data as of/);
+  } finally {
+    await s.stopWorkers();
+    await sites.stop();
+  }
+});

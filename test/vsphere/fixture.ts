@@ -65,7 +65,13 @@ export async function startVcsim(args: string[] = []): Promise<Vcsim> {
   if (!m) throw new Error(`vcsim printed no URL: ${line}`);
   const url = `https://${m[1]}/sdk`;
   const thumbprint = (await peerCertificate(new URL(url))).fingerprint256;
-  const client = new VimClient({ url, username: 'drover', password: 'pw', tls: { thumbprint } });
+  const client = new VimClient({
+    url,
+    username: 'drover',
+    password: 'pw',
+    tls: { thumbprint },
+    requestTimeoutMs: 3000,
+  });
   return {
     url,
     thumbprint,
@@ -140,40 +146,40 @@ export async function prepareEstate(east: Vcsim, west: Vcsim, workloads: { vm: s
 /** Plays VMware Tools: a powered-on VM soon reports tools running and a green heartbeat. */
 export class GuestAgent {
   private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  /** One pass per site at a time, each site on its own: a frozen vCenter does not hold up the other. */
+  private readonly busy = new Set<Vcsim>();
   constructor(private readonly sites: Vcsim[]) {}
   start(): void {
-    this.timer = setInterval(() => void this.tick(), 200);
+    this.timer = setInterval(() => {
+      for (const site of this.sites) if (!this.busy.has(site)) void this.tick(site);
+    }, 200);
   }
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    while (this.busy) await new Promise((r) => setTimeout(r, 50));
+    while (this.busy.size) await new Promise((r) => setTimeout(r, 50));
   }
-  private async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
+  private async tick(site: Vcsim): Promise<void> {
+    this.busy.add(site);
     try {
-      for (const site of this.sites) {
-        const vms = await site.client.listObjects('VirtualMachine', ['runtime.powerState', 'guest.toolsRunningStatus']);
-        for (const v of vms) {
-          const on = text(v.props['runtime.powerState']) === 'poweredOn';
-          const running = text(v.props['guest.toolsRunningStatus']) === 'guestToolsRunning';
-          if (on && !running)
-            await setExtra(site.client, v.ref, {
-              'SET.guest.toolsRunningStatus': 'guestToolsRunning',
-              'SET.summary.quickStats.guestHeartbeatStatus': 'green',
-            });
-          else if (!on && running)
-            await setExtra(site.client, v.ref, {
-              'SET.guest.toolsRunningStatus': 'guestToolsNotRunning',
-              'SET.summary.quickStats.guestHeartbeatStatus': 'gray',
-            });
-        }
+      const vms = await site.client.listObjects('VirtualMachine', ['runtime.powerState', 'guest.toolsRunningStatus']);
+      for (const v of vms) {
+        const on = text(v.props['runtime.powerState']) === 'poweredOn';
+        const running = text(v.props['guest.toolsRunningStatus']) === 'guestToolsRunning';
+        if (on && !running)
+          await setExtra(site.client, v.ref, {
+            'SET.guest.toolsRunningStatus': 'guestToolsRunning',
+            'SET.summary.quickStats.guestHeartbeatStatus': 'green',
+          });
+        else if (!on && running)
+          await setExtra(site.client, v.ref, {
+            'SET.guest.toolsRunningStatus': 'guestToolsNotRunning',
+            'SET.summary.quickStats.guestHeartbeatStatus': 'gray',
+          });
       }
     } catch {
       // A frozen or stopped site: the next tick tries again.
     } finally {
-      this.busy = false;
+      this.busy.delete(site);
     }
   }
 }
