@@ -3,6 +3,7 @@
  * approvals, compensations, inline secrets, provider settings. They run even when the schema failed,
  * reading defensively, so one run reports every problem.
  */
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { didYouMean } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
 import { parseDuration, formatDuration } from './durations';
@@ -39,7 +40,9 @@ export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]
       checkOneAction(source, v, [...path, 'validations', i], VALIDATION_ACTIONS, 'validation', out),
     );
     checkProviderSettings(source, rb, w, path, out);
+    checkVsphereWorkload(source, w, path, out);
   });
+  for (const role of ['protected', 'recovery'] as const) checkVsphereSite(source, rb.sites?.[role], role, out);
   checkRetries(source, source.data, out);
   return { diagnostics: out, ordering };
 }
@@ -378,7 +381,141 @@ function checkProviderSettings(
         'provider/settings',
         path,
         `${name} runs on a vsphere site but has no \`vsphere:\` block`,
-        'add `vsphere: { vm: <name or inventory path> }`',
+        'add `vsphere: { vm: <production VM>, replica: <replica VM> }` (names or inventory paths)',
+      ),
+    );
+  }
+}
+
+const TLS_OPTIONS = ['thumbprint', 'caFile', 'insecure'] as const;
+
+/** A vSphere site's connection: how its certificate is trusted, where VMs go, its replication hooks. */
+function checkVsphereSite(source: RunbookSource, site: unknown, role: string, out: Diagnostic[]): void {
+  if (!isRecord(site) || site.provider !== 'vsphere' || !isRecord(site.connection)) return;
+  const c = site.connection;
+  const path: PathSegment[] = ['sites', role, 'connection'];
+  const name = typeof site.name === 'string' ? site.name : role;
+  // In the order written, so a second option is the one pointed at.
+  const given = Object.keys(c).filter(
+    (k) => (TLS_OPTIONS as readonly string[]).includes(k) && (k !== 'insecure' || c.insecure === true),
+  );
+  const url = typeof c.url === 'string' ? c.url : '';
+  if (given.length > 1) {
+    out.push(
+      source.diagnostic(
+        'vsphere/tls',
+        [...path, given[1]!],
+        `site ${name} gives ${given.length} ways to trust the vCenter certificate (${given.join(', ')})`,
+        'keep exactly one: `thumbprint` pins the certificate, `caFile` trusts the CA that signed it, `insecure: true` trusts any',
+        { key: true },
+      ),
+    );
+  } else if (given.length === 0 && !url.startsWith('http://')) {
+    out.push(
+      source.diagnostic(
+        'vsphere/tls',
+        path,
+        `site ${name} does not say how to verify the vCenter certificate`,
+        'give `thumbprint: <SHA-256>` (see `openssl s_client -connect <vcenter>:443 </dev/null | openssl x509 -noout -fingerprint -sha256`) or `caFile: <PEM file>`, or write `insecure: true`',
+        { key: true },
+      ),
+    );
+  }
+  const plain = url.startsWith('http://');
+  if (c.insecure === true || plain) {
+    out.push(
+      source.diagnostic(
+        'vsphere/insecure',
+        [...path, plain ? 'url' : 'insecure'],
+        `TLS is not ${plain ? 'used' : 'verified'} for site ${name}: anyone on the path can read the credentials`,
+        plain
+          ? 'use the `https://` URL of the vCenter SDK, with `thumbprint` or `caFile`'
+          : 'pin the certificate with `thumbprint:` or trust its CA with `caFile:`; keep `insecure: true` for labs and vcsim',
+        { key: !plain, severity: 'warning' },
+      ),
+    );
+  }
+  if (c.cluster !== undefined && c.resourcePool !== undefined) {
+    out.push(
+      source.diagnostic(
+        'vsphere/placement',
+        [...path, 'resourcePool'],
+        `site ${name} gives both a cluster and a resource pool for the VMs Drover creates`,
+        'keep one: `cluster` (its root resource pool) or `resourcePool` (an inventory path)',
+        { key: true },
+      ),
+    );
+  }
+  const replication = c.replication;
+  if (!isRecord(replication)) return;
+  for (const hook of ['sync', 'reverse'] as const) {
+    const h = replication[hook];
+    if (!isRecord(h)) continue;
+    const at: PathSegment[] = [...path, 'replication', hook];
+    checkOneAction(source, h, at, ['http', 'command'], 'replication hook', out);
+    if (isRecord(h.http)) checkInlineSecrets(source, h.http.headers, [...at, 'http', 'headers'], out);
+    if (isRecord(h.command)) checkInlineSecrets(source, h.command.env, [...at, 'command', 'env'], out);
+  }
+}
+
+/** A workload's `vsphere:` NIC addresses and DNS servers, each of its family. */
+function checkVsphereWorkload(source: RunbookSource, w: Workload, path: PathSegment[], out: Diagnostic[]): void {
+  const v: unknown = w.vsphere;
+  if (!isRecord(v)) return;
+  list<unknown>(v.nics).forEach((nic, i) => {
+    if (!isRecord(nic)) return;
+    const at: PathSegment[] = [...path, 'vsphere', 'nics', i];
+    checkIpSpec(source, nic.ip, [...at, 'ip'], 4, out);
+    checkIpSpec(source, nic.ipv6, [...at, 'ipv6'], 6, out);
+    if (!isRecord(nic.test)) return;
+    checkIpSpec(source, nic.test.ip, [...at, 'test', 'ip'], 4, out);
+    checkIpSpec(source, nic.test.ipv6, [...at, 'test', 'ipv6'], 6, out);
+  });
+  const servers = isRecord(v.dns) ? list<unknown>(v.dns.servers) : [];
+  servers.forEach((server, i) => {
+    if (typeof server !== 'string' || isIP(server) !== 0) return;
+    out.push(
+      source.diagnostic(
+        'vsphere/address',
+        [...path, 'vsphere', 'dns', 'servers', i],
+        `DNS server "${server}" is not an IP address`,
+        'write the address of the server (IPv4 or IPv6), not its name: the guest needs it to resolve names',
+      ),
+    );
+  });
+}
+
+/** `address` is CIDR of the family (`10.20.0.15/24`, `fd00::15/64`); `gateway` a plain address of it. */
+function checkIpSpec(source: RunbookSource, spec: unknown, path: PathSegment[], family: 4 | 6, out: Diagnostic[]) {
+  if (!isRecord(spec)) return;
+  const isFamily = family === 4 ? isIPv4 : isIPv6;
+  const key = String(path[path.length - 1]);
+  const example = family === 4 ? '`10.20.0.15/24`' : '`fd00:20::15/64`';
+  if (typeof spec.address === 'string') {
+    const [address = '', length, ...rest] = spec.address.split('/');
+    const maxLength = family === 4 ? 32 : 128;
+    const lengthOk = length !== undefined && /^\d{1,3}$/.test(length) && +length >= 1 && +length <= maxLength;
+    if (!isFamily(address) || !lengthOk || rest.length > 0) {
+      const other = family === 4 ? isIPv6(address) : isIPv4(address);
+      out.push(
+        source.diagnostic(
+          'vsphere/address',
+          [...path, 'address'],
+          `"${spec.address}" is not an IPv${family} address with a prefix length`,
+          other
+            ? `an IPv${family === 4 ? 6 : 4} address goes in \`${family === 4 ? 'ipv6' : 'ip'}:\``
+            : `write the address and its prefix length (1 to ${maxLength}), e.g. ${example}`,
+        ),
+      );
+    }
+  }
+  if (typeof spec.gateway === 'string' && !isFamily(spec.gateway)) {
+    out.push(
+      source.diagnostic(
+        'vsphere/address',
+        [...path, 'gateway'],
+        `gateway "${spec.gateway}" of \`${key}\` is not an IPv${family} address`,
+        `the gateway is a plain IPv${family} address, without \`/length\``,
       ),
     );
   }

@@ -20,7 +20,7 @@ export const DIAGNOSTIC_CODES = {
   'ref/unknown': 'a `dependsOn` (or similar) names nothing that exists',
   'graph/cycle': 'dependencies form a cycle, so no order can satisfy them',
   'objective/invalid': 'objectives are zero or contradict the plan objectives',
-  'step/action': 'a custom step or validation does not give exactly one action',
+  'step/action': 'a custom step, validation or replication hook does not give exactly one action',
   'step/anchor': 'a custom step is anchored to an action its workload does not have',
   'retry/invalid': 'a retry policy Temporal cannot run as written (maxInterval below initialInterval, a zero interval)',
   'retry/unknown-error': 'a `nonRetryableErrors` entry names an error type nothing in Drover raises (often a typo)',
@@ -28,6 +28,13 @@ export const DIAGNOSTIC_CODES = {
   'compensation/missing': 'a step that changes things has no compensation, so an abort cannot undo it',
   'provider/unsupported': "a step the mode needs is not supported by the site's provider",
   'provider/settings': "a workload lacks, or has extra, settings for its site's provider",
+  'vsphere/tls':
+    'a vSphere site does not say how to verify the vCenter certificate (`thumbprint`, `caFile` or `insecure: true`), or says it more than one way',
+  'vsphere/insecure':
+    'warning: a vSphere site does not verify TLS (`insecure: true`) or does not use it (`http://`), so the credentials can be read on the way',
+  'vsphere/placement': 'a vSphere site gives both `cluster` and `resourcePool` for the VMs Drover creates',
+  'vsphere/address':
+    'a vSphere NIC address is not CIDR of its family (`ip`: `a.b.c.d/len`, `ipv6`: `addr/len`), or a gateway or DNS server is not an address',
   'plan/rto-estimate': "the critical path's estimate exceeds the RTO objective",
   'compiler/internal': 'the compiler failed on this input: a bug in Drover, reported instead of a crash',
 } as const;

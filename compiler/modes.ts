@@ -3,7 +3,7 @@
  * `source` is where the workload runs now, `target` where it comes back (failback swaps the sites).
  */
 import type { Mode, StepKind } from './plan';
-import type { ActionName, Workload } from './runbook';
+import type { ActionName, IpSpec, Workload } from './runbook';
 
 export type Phase = 'prepare' | 'stop' | 'start';
 
@@ -22,7 +22,20 @@ export interface ActionTemplate {
 const powersOn = (w: Workload) => w.powerOn !== false;
 const waitsReady = (w: Workload) => powersOn(w) && (w.readiness?.type ?? 'heartbeat') !== 'none';
 const validates = (w: Workload) => (w.validations?.length ?? 0) > 0;
-const remapsNetwork = (w: Workload) => w.network !== undefined;
+/**
+ * The `network` action (customizeNetwork): the generic `network:` block, or a `vsphere:` block that sets a
+ * NIC address (production or test) or guest DNS. The provider finds them in `params.settings`, and in
+ * `params.network` whether the copy is the test one.
+ */
+const remapsNetwork = (w: Workload) => w.network !== undefined || setsVsphereGuestNetwork(w);
+const setsVsphereGuestNetwork = (w: Workload) => {
+  const v = w.vsphere;
+  const given = (ip: IpSpec | undefined) => ip !== undefined;
+  const nicSetsAddress = (v?.nics ?? []).some(
+    (n) => given(n.ip) || given(n.ipv6) || given(n.test?.ip) || given(n.test?.ipv6),
+  );
+  return nicSetsAddress || (v?.dns?.servers?.length ?? 0) > 0 || (v?.dns?.suffixes?.length ?? 0) > 0;
+};
 
 const RECOVER_AT_TARGET: ActionTemplate[] = [
   { action: 'restore', kind: 'restore', role: 'target', phase: 'prepare', compensation: 'deleteCopy' },

@@ -16,10 +16,12 @@ export const PROVIDER_CAPABILITIES: Record<ProviderName, ReadonlySet<StepKind>> 
       (k: InfraKind) => !['customizeNetwork', 'createTestNetwork', 'removeTestNetwork'].includes(k),
     ),
   ),
-  /** vCenter: snapshots, clones, power, port groups; replication itself is vSphere Replication's job. */
-  vsphere: new Set(
-    INFRASTRUCTURE_KINDS.filter((k: InfraKind) => !['syncReplication', 'reverseReplication'].includes(k)),
-  ),
+  /**
+   * vCenter: snapshots, clones, power, port groups, guest customization. Replication is the customer's
+   * engine's: a sync or reverse step calls its hook (`connection.replication`, optional for an engine that
+   * replicates on its own), then reads or swaps the replicas through vCenter.
+   */
+  vsphere: new Set(INFRASTRUCTURE),
 };
 
 /** Steps that only coordinate (people, waits, commands, HTTP) run on any site. */

@@ -119,7 +119,7 @@ export interface Workload {
   actions?: Partial<Record<ActionName, StepPolicy>>;
   simulator?: Record<string, unknown>;
   postgres?: Record<string, unknown>;
-  vsphere?: Record<string, unknown>;
+  vsphere?: VsphereWorkload;
 }
 
 export interface Group {
@@ -135,6 +135,7 @@ export interface Group {
 export interface Site {
   name: string;
   provider: 'simulator' | 'postgres' | 'vsphere';
+  /** The keys depend on the provider: a `VsphereConnection` for `vsphere` (required there). */
   connection?: Record<string, unknown>;
   taskQueue?: string;
   testNetwork?: string;
@@ -169,6 +170,95 @@ export interface Runbook {
     recoveryPointAge?: Duration;
     faults?: Fault[];
   };
+}
+
+/**
+ * A vSphere site's `connection` (the plan's `PlanSite.connection`). `url`, `username`, `password` and
+ * `thumbprint` may be `env:NAME` / `file:path` references, resolved on the worker (`url` only `env:`).
+ * TLS: exactly one of `thumbprint`, `caFile`, `insecure: true` (checked by the compiler, code `vsphere/tls`).
+ */
+export interface VsphereConnection {
+  /** `https://host[:port]/sdk`, or `env:NAME`. */
+  url: string;
+  username?: string;
+  /** A reference only: `env:NAME` or `file:path`. */
+  password?: string;
+  /** SHA-256 of the vCenter certificate: 64 hex digits, optionally `:`-separated pairs, any case; or a reference. */
+  thumbprint?: string;
+  /** Path on the worker of a PEM file with the CA that signed the vCenter certificate. */
+  caFile?: string;
+  /** `true`: the certificate is not verified (labs, vcsim); the compiler warns (`vsphere/insecure`). */
+  insecure?: boolean;
+  /** Datacenter that names and inventory paths are looked up in. Default: the only one. */
+  datacenter?: string;
+  /** Where created VMs run: a cluster's root resource pool, or (`resourcePool`) a pool's inventory path; not both. */
+  cluster?: string;
+  resourcePool?: string;
+  /** Datastore for created VMs (overridden by `VsphereWorkload.datastore`). */
+  datastore?: string;
+  /** VM folder for created VMs, e.g. test clones (overridden by `VsphereWorkload.folder`). */
+  folder?: string;
+  /** Distributed switch on which the test network's port group is created. */
+  dvSwitch?: string;
+  /** Longest one vCenter API call may go unanswered before the site counts as unreachable. Default 30s. */
+  requestTimeout?: Duration;
+  replication?: VsphereReplication;
+}
+
+/**
+ * The customer's replication engine, as seen from one site; Drover does not replicate VMs itself. All
+ * optional (an engine that replicates on its own needs no hook); a step uses its own site's hooks and
+ * key, else the other site's.
+ */
+export interface VsphereReplication {
+  /** Called by each sync step (at the site replicated from) before the replica's recovery point is read. */
+  sync?: ReplicationHook;
+  /** Called by each reverse-replication step (reprotect) before the two VMs swap roles. */
+  reverse?: ReplicationHook;
+  /**
+   * extraConfig key the engine stamps on a replica VM with its recovery point (ISO 8601 time). Without
+   * it the recovery point is the time of the replica's newest snapshot.
+   */
+  pointKey?: string;
+}
+
+/**
+ * One call into the replication engine: exactly one of the two, written as in a custom step (checked by
+ * the compiler, code `step/action`).
+ */
+export type ReplicationHook = { http: HttpSpec; command?: never } | { command: CommandSpec; http?: never };
+
+/** A workload's `vsphere:` block. */
+export interface VsphereWorkload {
+  /** The production VM at the protected site: name or inventory path. */
+  vm: string;
+  /** The replica (placeholder) VM at the recovery site, kept current by the replication engine. */
+  replica: string;
+  /** Overrides of the site's `datastore`, `folder` and `cluster` / `resourcePool`. */
+  datastore?: string;
+  folder?: string;
+  resourcePool?: string;
+  /** The VM's network adapters, in NIC order. */
+  nics?: VsphereNic[];
+  /** Guest DNS, applied with the network customization. */
+  dns?: { servers?: string[]; suffixes?: string[] };
+}
+
+export interface VsphereNic {
+  /** Port group the NIC joins on recovery (not test mode). */
+  network: string;
+  /** Static IPv4 address after recovery; without `ip` and `ipv6` the guest keeps its own settings. */
+  ip?: IpSpec;
+  /** Static IPv6 address after recovery. */
+  ipv6?: IpSpec;
+  /** Test mode: `network` defaults to the recovery site's `testNetwork`, `ip` / `ipv6` to the ones above. */
+  test?: { network?: string; ip?: IpSpec; ipv6?: IpSpec };
+}
+
+/** A static address: `address` in CIDR form (`10.20.0.15/24`, `fd00:20::15/64`), `gateway` of the same family. */
+export interface IpSpec {
+  address: string;
+  gateway?: string;
 }
 
 /** `value` if it is an array, else an empty one: semantic checks run on unvalidated input too. */

@@ -17,6 +17,22 @@ interface Case {
 
 const workload = (extra: string) => BASE.replace('      - name: app-1\n', `      - name: app-1\n${extra}`);
 
+/** BASE on two vSphere sites: `east` and `west` complete each site's connection, `app` app-1's vsphere block. */
+const vsphere = (east = 'caFile: /etc/ca.pem', west = 'caFile: /etc/ca.pem', app = '') =>
+  BASE.replace(
+    '{ name: east, provider: simulator }',
+    `{ name: east, provider: vsphere, connection: { url: "https://vc-east/sdk", ${east} } }`,
+  )
+    .replace(
+      '{ name: west, provider: simulator }',
+      `{ name: west, provider: vsphere, connection: { url: "https://vc-west/sdk", ${west} } }`,
+    )
+    .replace('      - name: db-1\n', '      - name: db-1\n        vsphere: { vm: db, replica: db-r }\n')
+    .replace(
+      '        dependsOn: [db-1]\n',
+      `        dependsOn: [db-1]\n        vsphere: { vm: app, replica: app-r${app} }\n`,
+    );
+
 /** `cli`: tested in test/cli/cli.test.ts; `robust`: in test/compiler/robust.test.ts (it needs a compiler fault). */
 const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
   'file/unreadable': 'cli', // reading files is the CLI's job: test/cli/cli.test.ts
@@ -141,14 +157,12 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
   'provider/unsupported': {
     text: BASE.replace(
       '{ name: west, provider: simulator }',
-      '{ name: west, provider: vsphere, connection: { url: "https://vc" } }',
-    )
-      .replace('      - name: db-1\n', '      - name: db-1\n        vsphere: { vm: db }\n')
-      .replace('        dependsOn: [db-1]\n', '        dependsOn: [db-1]\n        vsphere: { vm: app }\n'),
-    mode: 'reprotect',
-    line: 15,
+      '{ name: west, provider: postgres, connection: { host: db-west } }',
+    ).replace('      - name: app-1\n', '      - name: app-1\n        network: { map: { prod: dr } }\n'),
+    mode: 'test',
+    line: 19,
     column: 9,
-    message: 'cannot do it',
+    message: 'test needs "customizeNetwork" for workload app-1 on site west, but the postgres provider cannot do it',
   },
   'provider/settings': {
     text: workload('        postgres: { database: x }\n'),
@@ -156,6 +170,31 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     column: 9,
     severity: 'warning',
     message: 'neither site uses',
+  },
+  'vsphere/tls': {
+    text: vsphere('caFile: /etc/ca.pem', 'username: dr'),
+    line: 10,
+    column: 46,
+    message: 'site west does not say how to verify the vCenter certificate',
+  },
+  'vsphere/insecure': {
+    text: vsphere('insecure: true'),
+    line: 9,
+    column: 89,
+    severity: 'warning',
+    message: 'TLS is not verified for site east: anyone on the path can read the credentials',
+  },
+  'vsphere/placement': {
+    text: vsphere('caFile: /etc/ca.pem, cluster: prod, resourcePool: /dc/host/prod/Resources/dr'),
+    line: 9,
+    column: 125,
+    message: 'site east gives both a cluster and a resource pool',
+  },
+  'vsphere/address': {
+    text: vsphere(undefined, undefined, ', nics: [{ network: prod, ip: { address: 10.0.0.300/24 } }]'),
+    line: 22,
+    column: 84,
+    message: '"10.0.0.300/24" is not an IPv4 address with a prefix length',
   },
   'compiler/internal': 'robust',
   'plan/rto-estimate': {
@@ -192,6 +231,7 @@ describe('diagnostics', () => {
 
   test('the base runbook is valid, so each case fails only for its own reason', () => {
     expect(compileText(BASE).diagnostics).toEqual([]);
+    expect(compileText(vsphere(), 'test').diagnostics).toEqual([]);
   });
 
   test('one run reports an unknown key, a dangling dependsOn, a cycle and a syntax error below them', () => {
@@ -228,7 +268,7 @@ describe('diagnostics', () => {
         expect.objectContaining({
           code: 'provider/unsupported',
           severity: 'warning',
-          message: expect.stringContaining('(reprotect mode)'),
+          message: expect.stringContaining('(test mode)'),
         }),
       ]),
     );
