@@ -124,7 +124,7 @@ const restore: SiteOperation = async (p, ctx, site) => {
   await joinTestNetwork(site, moRef(created), p, ctx);
   return {
     changed: true,
-    message: `${describe(site, clone, moRef(created))} cloned from snapshot ${snap.name} of ${name} onto isolated port group ${networkOf(p)}${point !== undefined ? ` (recovery point ${new Date(point).toISOString()})` : ''}`,
+    message: `${describe(site, clone, moRef(created))} cloned (CloneVM_Task) from snapshot ${snap.name} of ${name} onto isolated port group ${networkOf(p)}${point !== undefined ? ` (recovery point ${new Date(point).toISOString()})` : ''}`,
     ...(point !== undefined ? { recoveryPointAt: point } : {}),
   };
 };
@@ -289,7 +289,7 @@ const createTestNetwork: SiteOperation = async (p, ctx, site) => {
   );
   return {
     changed: true,
-    message: `isolated port group ${name} created on ${dvs.name} at ${site.name} (vCenter ${site.client.url.host})`,
+    message: `isolated port group ${name} created on ${dvs.name} (AddDVPortgroup_Task) at ${site.name} (vCenter ${site.client.url.host})`,
   };
 };
 

@@ -3,7 +3,8 @@
  * API peers (vcsim): test then cleanup leaves both inventories identical; planned migration, reprotect and
  * failback end with the VMs running on the right side; validations reach the guests' loopback IPs.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { toHtml } from '../../reports/html';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import type { Server } from 'node:net';
@@ -122,8 +123,16 @@ test('test then cleanup of the example leaves both vCenter inventories identical
     const test = await s.runToEnd('test');
     expect(test.status).toBe('succeeded');
     expect(step(test, 'web/validate').message).toContain('127.0.0.31');
-    expect(step(test, 'db/restore').message).toContain('cloned from snapshot drover-shop-bubble');
+    expect(step(test, 'db/restore').message).toContain('from snapshot drover-shop-bubble');
     expect(await inventoryOf(sites.west)).not.toEqual(before[1]);
+    // The report is audit evidence: it names the real vCenter operations, the objects and how long each took.
+    const html = toHtml(test);
+    for (const op of ['AddDVPortgroup_Task', 'CloneVM_Task', 'CustomizeVM_Task', 'PowerOnVM_Task'])
+      expect(html).toContain(op);
+    expect(html).toMatch(/shop-web-01-replica-shop-bubble \(vm-\d+\) in vCenter 127\.0\.0\.1:\d+/);
+    expect(html).toMatch(/<td>\d+(ms|s)<\/td>/);
+    mkdirSync(join(ROOT, 'test', 'artifacts'), { recursive: true });
+    writeFileSync(join(ROOT, 'test', 'artifacts', 'report-vsphere-test.html'), html);
     expect((await s.runToEnd('cleanup')).status).toBe('succeeded');
     expect([await inventoryOf(sites.east), await inventoryOf(sites.west)]).toEqual(before);
 
