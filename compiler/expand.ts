@@ -239,7 +239,13 @@ export function expand(
     for (const role of ['protected', 'recovery'] as const)
       check(`plan/reach-${rb.sites[role].name}`, rb.sites[role], { check: 'site' }, ['sites', role]);
     const workloads = rb.groups.flatMap((g) => g.workloads);
-    check('plan/capacity', toSite, { check: 'capacity', workloads: workloads.map((w) => w.name) }, [
+    // Each workload's settings for the recovery site's provider: what it recovers (vSphere: which replica VMs).
+    const settings = Object.fromEntries(
+      workloads.filter((w) => w[toSite.provider]).map((w) => [w.name, w[toSite.provider] as JsonObject]),
+    );
+    const capacity: JsonObject = { check: 'capacity', workloads: workloads.map((w) => w.name) };
+    if (Object.keys(settings).length) capacity.settings = settings;
+    check('plan/capacity', toSite, capacity, [
       'sites',
       'recovery',
     ]);

@@ -202,6 +202,8 @@ export interface VsphereConnection {
   dvSwitch?: string;
   /** Longest one vCenter API call may go unanswered before the site counts as unreachable. Default 30s. */
   requestTimeout?: Duration;
+  /** How long a clean guest shutdown may take before the VM is powered off (default 5m). */
+  shutdownTimeout?: Duration;
   replication?: VsphereReplication;
 }
 

@@ -3,7 +3,7 @@
  * RetrievePropertiesEx, and waits with WaitForUpdatesEx on a property collector of its own (tasks, power
  * state, guest heartbeat: the server says when something changed, nothing polls).
  */
-import type https from 'node:https';
+import type http from 'node:http';
 import { ProviderError } from '../errors';
 import type { MoRef, Parsed, SoapOptions, Xml, XmlObject } from './soap';
 import { agentFor, envelope, list, moRef, parseReply, post, ref, text, typed, unreachable, VimFault } from './soap';
@@ -23,7 +23,7 @@ export type Props = Record<string, unknown>;
 
 export class VimClient {
   readonly url: URL;
-  private agent: Promise<https.Agent> | undefined;
+  private agent: Promise<http.Agent> | undefined;
   private cookie: string | undefined;
   private login: Promise<void> | undefined;
   private content: ServiceContent | undefined;

@@ -3,6 +3,7 @@
  * on a power-on of a running VM means it is already done, and nothing is powered on twice.
  */
 import type { JsonObject } from '../../compiler/plan';
+import { parseDuration } from '../../compiler/durations';
 import { waitForPort } from '../checks';
 import { ProviderError } from '../errors';
 import type { OperationContext, OperationResult } from '../types';
@@ -89,7 +90,7 @@ const powerOff: SiteOperation = async (p, ctx, site) => {
 
 /**
  * A clean guest shutdown (ShutdownGuest, when VMware Tools run), powered off when the guest has not stopped
- * within `shutdownTimeout` of the site's connection (default 5 minutes). Stamps when it stopped taking writes.
+ * within the site's `connection.shutdownTimeout` (default 5 minutes). Stamps when it stopped taking writes.
  */
 const shutdown: SiteOperation = async (p, ctx, site) => {
   const { vm, name } = await targetVm(p, ctx, site);
@@ -106,7 +107,10 @@ const shutdown: SiteOperation = async (p, ctx, site) => {
   let how = 'powered off (VMware Tools not running: no clean shutdown possible)';
   if (text(props['guest.toolsRunningStatus']) === 'guestToolsRunning') {
     await site.client.call('ShutdownGuest', vm, {}, ctx.signal);
-    const limitMs = Number(site.connection.shutdownTimeoutMs ?? 300_000);
+    const limitMs =
+      (typeof site.connection.shutdownTimeout === 'string'
+        ? parseDuration(site.connection.shutdownTimeout)
+        : undefined) ?? 300_000;
     const stopped = await waitPoweredOff(site, vm, ctx, limitMs);
     how = stopped
       ? 'shut down cleanly (ShutdownGuest)'

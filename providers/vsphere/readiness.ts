@@ -11,7 +11,8 @@ import type { SiteOperation } from './index';
 import { describe } from './index';
 import { targetVm } from './power';
 import { replicaPoint } from './replica';
-import { text } from './soap';
+import { list, text } from './soap';
+import type { Parsed } from './soap';
 import { findNetwork, findVm, inventoryPath, settingsOf, vmNameAt } from './site';
 import type { Site, VsphereSettings } from './site';
 
@@ -44,16 +45,16 @@ async function capacityCheck(p: JsonObject, ctx: OperationContext, site: Site): 
   for (const s of Object.values(settings)) {
     const vm = await findVm(site, vmNameAt(site, s), ctx.signal);
     if (!vm) continue;
-    const committed = (await site.client.props(vm, ['summary.storage.committed'], ctx.signal))[
-      'summary.storage.committed'
-    ];
-    need += Number(text(committed) ?? 0);
+    // A test copy is a full clone: it needs room for every disk of the replica.
+    const devices = (await site.client.props(vm, ['config.hardware.device'], ctx.signal))['config.hardware.device'];
+    for (const d of list<Parsed>((devices as Parsed | undefined)?.VirtualDevice))
+      if (d['@_xsi:type'] === 'VirtualDisk') need += Number(text(d.capacityInKB) ?? 0) * 1024;
   }
   if (need > free)
-    fail(`${site.name}: datastore ${name} has ${gb(free)} free, test copies of the replicas need ${gb(need)}`);
+    fail(`${site.name}: datastore ${name} has ${gb(free)} free, test copies of the replicas' disks need ${gb(need)}`);
   return {
     changed: false,
-    message: `${site.name}: datastore ${name} has ${gb(free)} free, the replicas use ${gb(need)}`,
+    message: `${site.name}: datastore ${name} has ${gb(free)} free, the replicas' disks need ${gb(need)}`,
   };
 }
 

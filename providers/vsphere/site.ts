@@ -9,7 +9,7 @@ import { ProviderError } from '../errors';
 import type { OperationContext } from '../types';
 import { VimClient } from './client';
 import type { Props } from './client';
-import type { MoRef, Parsed, TlsTrust, XmlObject } from './soap';
+import type { MoRef, Parsed, Trust, XmlObject } from './soap';
 import { list, moRef, ref, text, typed } from './soap';
 
 /** The `vsphere` block of a workload (see the runbook schema). */
@@ -51,19 +51,7 @@ export async function siteOf(site: PlanSite, env: NodeJS.ProcessEnv, signal?: Ab
   const str = (k: string) => (typeof c[k] === 'string' ? resolveSecret(c[k], env) : undefined);
   const url = str('url');
   if (!url) throw new ProviderError('InvalidInput', `site ${site.name} has no connection.url`);
-  const trust: TlsTrust =
-    c.insecure === true
-      ? { insecure: true }
-      : typeof c.caFile === 'string'
-        ? { caFile: c.caFile }
-        : typeof c.thumbprint === 'string'
-          ? { thumbprint: resolveSecret(c.thumbprint, env) }
-          : (() => {
-              throw new ProviderError(
-                'InvalidInput',
-                `site ${site.name}: give connection.thumbprint or caFile (or insecure: true)`,
-              );
-            })();
+  const trust = trustOf(site, c, url, env);
   const username = str('username') ?? '';
   const key = JSON.stringify([url, username, trust, c.requestTimeout]);
   let client = clients.get(key);
@@ -81,6 +69,18 @@ export async function siteOf(site: PlanSite, env: NodeJS.ProcessEnv, signal?: Ab
   }
   const datacenter = typeof c.datacenter === 'string' ? c.datacenter : await onlyDatacenter(client, signal);
   return { name: site.name, role: site.role, client, datacenter, connection: c };
+}
+
+/** How the site's certificate is trusted, as the runbook says (the compiler allows exactly one way). */
+function trustOf(site: PlanSite, c: JsonObject, url: string, env: NodeJS.ProcessEnv): Trust {
+  if (c.insecure === true) return { insecure: true };
+  if (typeof c.caFile === 'string') return { caFile: c.caFile };
+  if (typeof c.thumbprint === 'string') return { thumbprint: resolveSecret(c.thumbprint, env) };
+  if (url.startsWith('http://')) return undefined;
+  throw new ProviderError(
+    'InvalidInput',
+    `site ${site.name}: give connection.thumbprint (SHA-256 of the vCenter certificate) or caFile, or insecure: true`,
+  );
 }
 
 /** Closes every session (worker shutdown, tests). */

@@ -9,6 +9,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import tls from 'node:tls';
@@ -23,13 +24,16 @@ export interface MoRef {
 
 /** How the client trusts the server's certificate. */
 export type TlsTrust = { thumbprint: string } | { caFile: string } | { insecure: true };
+/** No TLS at all: an http:// URL. */
+export type Trust = TlsTrust | undefined;
 
 export interface SoapOptions {
   /** `https://host:port/sdk` */
   url: string;
   username: string;
   password: string;
-  tls: TlsTrust;
+  /** Undefined only for an http:// URL. */
+  tls: Trust;
   /** Longest one request may take before the site counts as unreachable. */
   requestTimeoutMs?: number;
 }
@@ -180,8 +184,10 @@ export function peerCertificate(url: URL, timeoutMs = 10_000): Promise<X509Certi
  * connection that sends nothing; then the pinned certificate is the only trust anchor, and every
  * connection checks its fingerprint again (the hostname check is replaced by the pin, which is stronger).
  */
-export async function agentFor(url: URL, trust: TlsTrust, timeoutMs = 10_000): Promise<https.Agent> {
+export async function agentFor(url: URL, trust: TlsTrust | undefined, timeoutMs = 10_000): Promise<http.Agent> {
   const base = { keepAlive: true, maxSockets: 8 };
+  // Plain http:// (vcsim -tls=false, a proxy on the same host): nothing to trust; `validate` warns.
+  if (url.protocol === 'http:' || !trust) return new http.Agent(base);
   if ('insecure' in trust) return new https.Agent({ ...base, rejectUnauthorized: false });
   if ('caFile' in trust) {
     let ca: Buffer;
@@ -226,13 +232,13 @@ export function unreachable(url: URL, e: unknown): ProviderError {
 /** POSTs one envelope; resolves the status and body. Network trouble is SiteUnreachable (retryable). */
 export function post(
   url: URL,
-  agent: https.Agent,
+  agent: http.Agent,
   xml: string,
   cookie: string | undefined,
   opts: { timeoutMs: number; signal?: AbortSignal | undefined },
 ): Promise<{ status: number; body: string; setCookie: string[] }> {
   return new Promise((resolvePost, reject) => {
-    const req = https.request(
+    const req = (url.protocol === 'http:' ? http : https).request(
       url,
       {
         method: 'POST',
