@@ -6,7 +6,7 @@ import type { JsonObject, PlanSite } from '../../compiler/plan';
 import { ProviderError } from '../../providers/errors';
 import type { OperationContext, Provider } from '../../providers/types';
 import { createVsphere } from '../../providers/vsphere';
-import { closeSessions } from '../../providers/vsphere/site';
+import { closeSessions, siteOf } from '../../providers/vsphere/site';
 import { GuestAgent, inventoryOf, POINT_KEY, prepareEstate, ReplicationEngine, startVcsim, vm } from './fixture';
 import type { Vcsim } from './fixture';
 import { text } from '../../providers/vsphere/soap';
@@ -110,4 +110,26 @@ test('a wrong thumbprint is refused before anything is sent', async () => {
   expect((err as ProviderError).type).toBe('CertificateRejected');
   expect((err as ProviderError).retryable).toBe(false);
   expect((err as Error).message).toContain(west.thumbprint);
+});
+
+test('an expired session is logged in again, once, and the operation goes on', async () => {
+  const site = await siteOf(sites.west, env);
+  await op('preCheck', sites.west, {});
+  const logins = site.client.calls.get('Login') ?? 0;
+  // The server forgets the session (as vCenter does after its idle timeout); the client still holds the cookie.
+  const sc = await site.client.serviceContent();
+  await site.client.call('Logout', sc.sessionManager);
+  const r = await op('preCheck', sites.west, {});
+  expect(r.message).toContain('web-01-replica');
+  expect(site.client.calls.get('Login')).toBe(logins + 1);
+});
+
+test('a site that cannot be reached is a retryable SiteUnreachable naming the vCenter', async () => {
+  const gone = { ...sites.west, connection: { ...sites.west.connection, url: 'https://127.0.0.1:1/sdk' } };
+  const err = (await provider.operations.preCheck!({ workload: 'web', settings } as JsonObject, ctx(gone)).catch(
+    (e: unknown) => e,
+  )) as ProviderError;
+  expect(err.type).toBe('SiteUnreachable');
+  expect(err.retryable).toBe(true);
+  expect(err.message).toContain('127.0.0.1:1');
 });
