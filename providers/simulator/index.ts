@@ -10,6 +10,7 @@
 import { resolve } from 'node:path';
 import type { JsonObject, Plan, PlanSite, SimulatedFault, Simulation, StepKind } from '../../compiler/plan';
 import { ProviderError } from '../errors';
+import { approversCheck } from '../readiness';
 import type { InfraKind, Operation, OperationContext, OperationResult, Provider } from '../types';
 import type { Inventory, Replica, SiteRecord, WorkloadRecord } from './model';
 import { JsonStore } from './store';
@@ -482,14 +483,8 @@ async function readinessCheck(p: JsonObject, ctx: OperationContext, store: JsonS
           : `test network ${net} is not there yet; ${ctx.site.name} can create it (tests do)`,
       };
     }
-    case 'approvers': {
-      const short = ((p.approvals as { step: string; approvers: string[]; required: number }[]) ?? []).filter(
-        (a) => a.approvers.length < a.required,
-      );
-      if (short.length)
-        fail(short.map((a) => `${a.step} needs ${a.required} approver(s) and names ${a.approvers.length}`).join('; '));
-      return { changed: false, message: `every approval names enough approvers` };
-    }
+    case 'approvers':
+      return approversCheck(p);
     case 'replication': {
       const rec = await workloadRecord(store, ctx, p);
       if (!rec.replica) fail(`${rec.workload} has no replica at ${ctx.site.name}`);

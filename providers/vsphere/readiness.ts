@@ -5,6 +5,7 @@
 import type { JsonObject } from '../../compiler/plan';
 import type { Validation } from '../../compiler/runbook';
 import { runValidations } from '../checks';
+import { approversCheck } from '../readiness';
 import { ProviderError } from '../errors';
 import type { OperationContext, OperationResult } from '../types';
 import type { SiteOperation } from './index';
@@ -92,15 +93,6 @@ async function replicationCheck(p: JsonObject, ctx: OperationContext, site: Site
     changed: false,
     message: `${String(p.workload)}: replica ${name} at ${site.name} holds data as of ${new Date(point).toISOString()} (${minutes(lag)} behind, RPO ${minutes(rpo)})`,
   };
-}
-
-function approversCheck(p: JsonObject): OperationResult {
-  const short = ((p.approvals as { step: string; approvers: string[]; required: number }[]) ?? []).filter(
-    (a) => a.approvers.length < a.required,
-  );
-  if (short.length)
-    fail(short.map((a) => `${a.step} needs ${a.required} approver(s) and names ${a.approvers.length}`).join('; '));
-  return { changed: false, message: 'every approval names enough approvers' };
 }
 
 /** preCheck: a readiness check, or before a failover: the replica is there to recover. */
