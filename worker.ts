@@ -9,6 +9,7 @@ import type winston from 'winston';
 import { createActivities, preflightActivities } from './activities';
 import { createWorkerLogger } from './activities/logger';
 import { createSimulator } from './providers/simulator';
+import { createPostgres } from './providers/postgres';
 import { createVsphere } from './providers/vsphere';
 import { ORCHESTRATION_QUEUE } from './workflows/messages';
 
@@ -30,7 +31,11 @@ export interface DroverWorkerOptions {
 
 export async function createDroverWorkers(opts: DroverWorkerOptions): Promise<Worker[]> {
   const logger = opts.logger ?? createWorkerLogger();
-  const providers = { simulator: createSimulator(opts.cwd), vsphere: createVsphere({ cwd: opts.cwd }) };
+  const providers = {
+    simulator: createSimulator(opts.cwd),
+    vsphere: createVsphere({ cwd: opts.cwd }),
+    postgres: createPostgres({ cwd: opts.cwd }),
+  };
   const activities = createActivities({ providers, cwd: opts.cwd, logger });
   const workers: Worker[] = [];
   if (opts.orchestration) {

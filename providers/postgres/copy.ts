@@ -1,0 +1,206 @@
+/**
+ * Test mode's scratch copy: the restore test teams skip. A copy recovered into an isolated instance (its
+ * own port and folder, no link to production): from the WAL archive to a point in time (a base backup the
+ * customer's backups keep, plus `restore_command`), or from a base backup of the standby. PITR can stop
+ * short silently (`pg_ctl start -w` returns 0): the copy is checked against its target.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chownSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ProviderError } from '../errors';
+import type { OperationContext } from '../types';
+import type { PgOperation } from './index';
+import { answers, mustRun, nodeAt, query, running, server, start, stop, writeOwned } from './node';
+import type { PgNode } from './node';
+
+const RESTORED = 'drover.restore';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The target a test copy recovers to: a time from `--recovery-point`, else the newest point there is. */
+function targetOf(p: Record<string, unknown>): string | undefined {
+  const t = p.recoveryPoint;
+  return typeof t === 'string' && !Number.isNaN(Date.parse(t)) ? new Date(t).toISOString() : undefined;
+}
+
+/** snapshot: a database copy takes its data at restore; this records where the standby stands. */
+export function snapshotOperation(env: NodeJS.ProcessEnv): PgOperation {
+  return async (_copy, ctx, p) => {
+    const standby = nodeAt(p, ctx.site, env);
+    const [r] = await query<{ at: Date | null; lsn: string | null }>(
+      standby,
+      'SELECT pg_last_xact_replay_timestamp() AS at, pg_last_wal_replay_lsn()::text AS lsn',
+    );
+    return {
+      changed: false,
+      message: `${standby.label} has replayed ${r!.lsn ?? 'nothing'}${r!.at ? ` (last commit ${r!.at.toISOString()})` : ''}; the test copy takes its data at restore`,
+      ...(r!.at ? { recoveryPointAt: r!.at.getTime() } : {}),
+    };
+  };
+}
+
+export const removeSnapshot: PgOperation = async (copy) => ({
+  changed: false,
+  message: `${copy.label}: nothing to remove (a database copy keeps no snapshot apart from itself)`,
+});
+
+/**
+ * restore (test): the copy's data (the declared base backup for `from: archive`, a pg_basebackup of the
+ * standby for `from: standby`) and its recovery settings: its own port, loopback only, no primary, no
+ * archiving, the archive's `restore_command`, the target time.
+ */
+export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
+  return async (copy, ctx, p) => {
+    const s = copy.settings;
+    const from = s.test?.from ?? 'archive';
+    if (existsSync(join(copy.dataDir, RESTORED)))
+      return { changed: false, message: `${copy.label} is already restored in ${copy.dataDir}` };
+    if (existsSync(copy.dataDir) && existsSync(join(copy.dataDir, 'PG_VERSION')))
+      throw new ProviderError(
+        'InvalidState',
+        `${copy.dataDir} already holds a database that Drover did not restore: choose another postgres.test.dataDir`,
+      );
+    const target = targetOf(p);
+    if (from === 'archive') {
+      if (!s.archive || !s.test?.baseBackup)
+        throw new ProviderError(
+          'InvalidInput',
+          `${String(p.workload)}: a test copy from the archive needs postgres.archive and postgres.test.baseBackup`,
+        );
+      await copyBaseBackup(copy, s.test.baseBackup, ctx);
+    } else {
+      const standby = nodeAt(p, ctx.site, env);
+      prepareFolder(copy);
+      await mustRun(
+        copy,
+        'pg_basebackup',
+        [
+          '-D',
+          copy.dataDir,
+          '-h',
+          standby.host,
+          '-p',
+          String(standby.port),
+          '-U',
+          s.user ?? 'postgres',
+          '-X',
+          'stream',
+          '-c',
+          'fast',
+        ],
+        ctx.signal,
+      );
+    }
+    rmSync(join(copy.dataDir, 'standby.signal'), { force: true });
+    rmSync(join(copy.dataDir, 'postmaster.pid'), { force: true });
+    const auto = join(copy.dataDir, 'postgresql.auto.conf');
+    const settings = [
+      `port = ${copy.port}`,
+      `listen_addresses = '127.0.0.1'`,
+      `primary_conninfo = ''`,
+      `archive_mode = 'off'`,
+      ...(from === 'archive' ? [`restore_command = 'cp ${s.archive}/%f %p'`] : []),
+      ...(target ? [`recovery_target_time = '${target}'`, `recovery_target_inclusive = true`] : []),
+      `recovery_target_action = 'promote'`,
+    ];
+    writeOwned(
+      copy,
+      'postgresql.auto.conf',
+      `${existsSync(auto) ? readFileSync(auto, 'utf8') : ''}\n# drover test copy\n${settings.join('\n')}\n`,
+    );
+    writeOwned(copy, 'recovery.signal', '');
+    writeOwned(copy, RESTORED, JSON.stringify({ from, target: target ?? 'latest' }));
+    return {
+      changed: true,
+      message: `${copy.label} prepared in ${copy.dataDir} from ${from === 'archive' ? `base backup ${s.test!.baseBackup} + WAL archive ${s.archive}` : 'a base backup of the standby'}, to recover to ${target ?? 'the newest point'}`,
+    };
+  };
+}
+
+function prepareFolder(copy: PgNode): void {
+  const parent = dirname(copy.dataDir);
+  mkdirSync(parent, { recursive: true });
+  const owner = statSync(parent);
+  mkdirSync(copy.dataDir, { mode: 0o700 });
+  chownSync(copy.dataDir, owner.uid, owner.gid);
+}
+
+async function copyBaseBackup(copy: PgNode, base: string, ctx: OperationContext): Promise<void> {
+  if (!existsSync(join(base, 'PG_VERSION')))
+    throw new ProviderError(
+      'InvalidInput',
+      `${base} is not a base backup (no PG_VERSION): set postgres.test.baseBackup`,
+    );
+  prepareFolder(copy);
+  // cp as the data directory's owner: the copy is theirs, mode 0700 kept.
+  const r = await server(
+    { ...copy, settings: { ...copy.settings, binDir: '/bin' } },
+    'cp',
+    ['-a', `${base}/.`, copy.dataDir],
+    ctx.signal,
+  );
+  if (r.code !== 0)
+    throw new ProviderError(
+      /No space/i.test(r.stderr) ? 'StorageFull' : 'InvalidState',
+      `copying ${base}: ${r.stderr.trim()}`,
+    );
+}
+
+/**
+ * powerOn (test): starts the copy and waits until recovery has ended and it accepts writes; a copy that
+ * stopped short of its target (the archive ends before it) is a clear error, never a silent success.
+ */
+export const startCopy: PgOperation = async (copy, ctx) => {
+  if (!existsSync(join(copy.dataDir, RESTORED)))
+    throw new ProviderError('InvalidState', `${copy.label} has not been restored`);
+  if (await running(copy)) return { changed: false, message: `${copy.label} is already running` };
+  const { target } = JSON.parse(readFileSync(join(copy.dataDir, RESTORED), 'utf8')) as { target: string };
+  await start(copy, ctx.signal).catch(() => undefined);
+  const log = join(copy.dataDir, 'drover-server.log');
+  for (;;) {
+    if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
+    const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+    if (/recovery ended before configured recovery target was reached/.test(text))
+      throw new ProviderError(
+        'InvalidInput',
+        `${copy.label}: the WAL archive ends before the recovery target ${target}: no copy at that time is possible (choose an earlier --recovery-point)`,
+      );
+    if (await answers(copy)) {
+      const [r] = await query<{ recovery: boolean }>(copy, 'SELECT pg_is_in_recovery() AS recovery');
+      if (!r!.recovery) break;
+    } else if (!(await running(copy)))
+      throw new ProviderError(
+        'InvalidState',
+        `${copy.label} stopped during recovery: ${text.trim().split('\n').slice(-3).join(' | ')}`,
+      );
+    ctx.heartbeat();
+    await sleep(200);
+  }
+  const text = readFileSync(log, 'utf8');
+  const stopped = /recovery stopping (before|after) [^\n]*/.exec(text)?.[0];
+  if (target !== 'latest' && !stopped)
+    throw new ProviderError(
+      'InvalidInput',
+      `${copy.label} reached the end of the archive without reaching ${target}: the archive does not cover that time`,
+    );
+  return {
+    changed: true,
+    message: `${copy.label} recovered and promoted (${target === 'latest' ? 'to the end of the available WAL' : stopped}); it accepts writes, isolated on 127.0.0.1:${copy.port}`,
+    ...(target !== 'latest' ? { recoveryPointAt: Date.parse(target) } : {}),
+  };
+};
+
+export const stopCopy: PgOperation = async (copy, ctx) => {
+  if (!existsSync(copy.dataDir)) return { changed: false, message: `${copy.label} does not exist` };
+  const stopped = await stop(copy, 'fast', ctx.signal);
+  return { changed: stopped, message: stopped ? `${copy.label} stopped` : `${copy.label} is not running` };
+};
+
+/** deleteCopy (test): the copy's folder removed (it is stopped first by cleanup's powerOff). */
+export const deleteCopy: PgOperation = async (copy) => {
+  if (!existsSync(copy.dataDir)) return { changed: false, message: `${copy.label} has no data in ${copy.dataDir}` };
+  if (await running(copy))
+    throw new ProviderError('InvalidState', `${copy.label} is running: stop it before deleting it`, true);
+  if (!existsSync(join(copy.dataDir, RESTORED)))
+    throw new ProviderError('InvalidState', `${copy.dataDir} was not restored by Drover: not deleting it`);
+  rmSync(copy.dataDir, { recursive: true, force: true });
+  return { changed: true, message: `${copy.label} deleted (${copy.dataDir} removed)` };
+};
