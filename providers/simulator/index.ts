@@ -85,8 +85,14 @@ export function createSimulator(cwd = process.cwd()): Provider {
         );
       // A replication-lag fault holds the replica `lagMs` behind (the scenario's "40 minutes behind").
       const reached = Math.min(sourceAt, now - lagMs);
+      let changed = true;
       const replica = await updateWorkload(store, ctx.peer, ctx, p, (target) => {
         if (target.replica?.promotedAt !== undefined) return { ...target.replica };
+        // Already there (a stopped source synced before, e.g. a retried final sync): nothing to ship.
+        if (target.replica?.from === ctx.site.name && target.replica.lastSyncAt === reached) {
+          changed = false;
+          return { ...target.replica };
+        }
         const checkpoints = [target.replica?.lastSyncAt, ...(target.replica?.checkpoints ?? [])]
           .filter((x): x is number => x !== undefined && x < reached)
           .slice(0, MAX_CHECKPOINTS);
@@ -112,11 +118,13 @@ export function createSimulator(cwd = process.cwd()): Provider {
           true,
         );
       return {
-        changed: true,
+        changed,
         message:
           p.proveCaughtUp === true
             ? `${source.workload} caught up at ${ctx.peer.name}: replica at ${positions.replicaPosition} = source's last position ${positions.sourcePosition}`
-            : `${source.workload} replicated to ${ctx.peer.name}${lagMs ? `, ${Math.round(lagMs / 1000)}s behind` : ''}`,
+            : changed
+              ? `${source.workload} replicated to ${ctx.peer.name}${lagMs ? `, ${Math.round(lagMs / 1000)}s behind` : ''}`
+              : `${source.workload}'s replica at ${ctx.peer.name} already holds ${positions.replicaPosition}: nothing to replicate`,
         recoveryPointAt: replica.lastSyncAt,
         data: positions,
       };
@@ -657,9 +665,13 @@ export async function inventory(sites: PlanSite[], cwd = process.cwd()): Promise
     for (const key of await store.keys(site.name)) {
       if (key.endsWith('/_site')) continue;
       const rec = (await store.read<WorkloadRecord>(key))!;
-      const { effects: _e, faultHits: _f, replica, ...rest } = rec;
+      const { effects: _e, faultHits: _f, replica, instances, ...rest } = rec;
       workloads[rec.workload] = {
         ...rest,
+        // Without `stoppedAt`, a time: a copy powered on and off again is the same copy.
+        instances: Object.fromEntries(
+          Object.entries(instances).map(([net, { stoppedAt: _s, ...instance }]) => [net, instance]),
+        ),
         ...(replica ? { replicaFrom: replica.from } : {}),
         ...(replica?.promotedAt !== undefined ? { replicaPromoted: true } : {}),
       };
