@@ -151,8 +151,11 @@ export function syncOperation(deps: { env: NodeJS.ProcessEnv; cwd: string }): Si
       targetSite: peer.name,
       targetVm: vmNameAt(peer, s),
     };
-    const hooked = repl.sync ? await runHook(repl.sync, 'sync', info, ctx) : undefined;
-    const replica = await replicaPoint(p, ctx, peer, repl.pointKey);
+    // A final sync already proved (a retry): the replica is at or past the source's last write, nothing to ship.
+    const already = p.proveCaughtUp === true ? await replicaPoint(p, ctx, peer, repl.pointKey) : undefined;
+    const done = already?.point !== undefined && already.point >= stoppedAt!;
+    const hooked = repl.sync && !done ? await runHook(repl.sync, 'sync', info, ctx) : undefined;
+    const replica = done ? already : await replicaPoint(p, ctx, peer, repl.pointKey);
     if (replica.point === undefined)
       throw new ProviderError(
         'InvalidState',
@@ -168,7 +171,7 @@ export function syncOperation(deps: { env: NodeJS.ProcessEnv; cwd: string }): Si
       );
     return {
       changed: hooked !== undefined,
-      message: `${hooked ? `replication engine hook ${hooked}; ` : 'no sync hook declared (the engine replicates on its own); '}${what}${p.proveCaughtUp === true ? `, at or past ${source.name}'s last write (${iso(stoppedAt!)}): caught up` : ''}`,
+      message: `${hooked ? `replication engine hook ${hooked}; ` : done ? 'already caught up: ' : 'no sync hook declared (the engine replicates on its own); '}${what}${p.proveCaughtUp === true ? `, at or past ${source.name}'s last write (${iso(stoppedAt!)}): caught up` : ''}`,
       recoveryPointAt: replica.point,
       data: {
         replicaPosition: iso(replica.point),

@@ -71,6 +71,8 @@ const parser = new XMLParser({
   parseTagValue: false,
   parseAttributeValue: false,
   trimValues: false,
+  // vcsim (Go) writes quotes as `&#34;`: numeric character references must be decoded like named ones.
+  htmlEntities: true,
   // Polymorphic values carry `xsi:type`; vcsim writes the prefix as `XMLSchema-instance:`. One name for both,
   // apart from a MoRef's own (unprefixed) `type`.
   transformAttributeName: (name) => (/^@_[^:]+:type$/.test(name) ? '@_xsi:type' : name),

@@ -37,6 +37,12 @@ export interface Fixture {
   workloads: WorkloadUnderTest[];
   /** The `ctx.simulation` every call carries (the simulator's seed and latencies); none for real providers. */
   simulation?: Simulation;
+  /**
+   * The provider recovers the replica itself in a failover (vSphere: the promoted replica VM; PostgreSQL:
+   * the promoted standby): `restore` in production finds it there (no effect) and its `deleteCopy` never
+   * deletes it, so that pair has nothing to undo. The simulator copies, so it leaves this unset.
+   */
+  recoversInPlace?: boolean;
 }
 
 /** One provider call the suite makes: `provider.operations[kind](params, ctx)` at `site`. */
@@ -67,6 +73,8 @@ export type CheckId =
   | 'site-unreachable';
 
 export interface ConformanceAdapter<F extends Fixture = Fixture> {
+  /** See Fixture.recoversInPlace: the adapter's fixtures say the same. */
+  recoversInPlace?: boolean;
   /** Shown in the suite's name: `provider conformance: <name>`. */
   name: string;
   /** Which provider this is: the chains hold only kinds compiler/providers.ts says it supports. */

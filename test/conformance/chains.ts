@@ -26,11 +26,13 @@ const OBSERVE: readonly InfraKind[] = ['waitReady', 'validate', 'preCheck'];
 
 function step(fx: Fixture, kind: InfraKind, site: PlanSite, params: JsonObject): Step {
   const what = typeof params.workload === 'string' ? `${params.workload} on ${String(params.network)}` : '';
-  const idempotence: Idempotence = OBSERVE.includes(kind)
-    ? 'observe'
-    : kind === 'syncReplication' && params.proveCaughtUp !== true
-      ? 'refresh'
-      : 'once';
+  const inPlace = kind === 'restore' && params.network === 'production' && fx.recoversInPlace === true;
+  const idempotence: Idempotence =
+    OBSERVE.includes(kind) || inPlace
+      ? 'observe'
+      : kind === 'syncReplication' && params.proveCaughtUp !== true
+        ? 'refresh'
+        : 'once';
   const name = kind === 'syncReplication' && params.proveCaughtUp === true ? 'syncReplication (final)' : kind;
   return { kind, site, params, label: `${name} ${what ? `${what} ` : ''}at ${site.name}`, idempotence };
 }

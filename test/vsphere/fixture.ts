@@ -217,6 +217,7 @@ export class ReplicationEngine {
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise((r) => this.server?.close(r));
   }
 }
