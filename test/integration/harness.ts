@@ -97,6 +97,7 @@ export class Scenario {
   readonly queue = `drover-${this.id}`;
   private workers: Worker[] = [];
   private runs: Promise<void>[] = [];
+  private started: WorkflowHandle[] = [];
   /** Which site task queues `startWorkers` serves (tests of an unserved site leave one out). */
   serveOnly: (taskQueue: string) => boolean = () => true;
   /** Added to the workflow input, e.g. `{ shardSize: 8 }` to split even a small plan into shards. */
@@ -150,6 +151,9 @@ export class Scenario {
   }
 
   async stopWorkers(): Promise<void> {
+    // A test that failed half-way must not leave its run holding workloads (site names repeat across tests).
+    await Promise.all(this.started.map((h) => h.terminate('the test ended').catch(() => undefined)));
+    this.started = [];
     for (const w of this.workers) if (w.getState() === 'RUNNING') w.shutdown();
     await Promise.allSettled(this.runs);
     this.workers = [];
@@ -161,6 +165,7 @@ export class Scenario {
       workflowId,
       args: [{ runbook: 'runbook.yaml', mode, ...this.runInput }],
     });
+    this.started.push(handle);
     // The owner's sign-off the web shop asks for before a test, given at once (kept until the gate).
     if (mode === 'test' && this.text.includes('name: approve-test')) {
       await handle.signal('approve', { step: 'plan/approve-test', by: 'alice' });

@@ -277,7 +277,9 @@ test('readiness reads vCenter: credentials, datastore room, test switch, each re
     const record = await s.runToEnd('readiness');
     expect(record.status).toBe('succeeded');
     expect(step(record, 'plan/reach-vc-west').message).toMatch(/vCenter 127\.0\.0\.1:\d+ \(VMware vCenter Server/);
-    expect(step(record, 'plan/capacity').message).toMatch(/datastore LocalDS_0 has [\d.]+ GB free, the replicas' disks need [\d.]+ GB/);
+    expect(step(record, 'plan/capacity').message).toMatch(
+      /datastore LocalDS_0 has [\d.]+ GB free, the replicas' disks need [\d.]+ GB/,
+    );
     expect(step(record, 'plan/capacity').message).not.toMatch(/need 0.0 GB/);
     expect(step(record, 'db/preCheck').message).toMatch(/replica shop-db-01-replica at vc-west holds data as of/);
   } finally {
