@@ -157,13 +157,15 @@ export function createActivities(deps: ActivityDeps) {
       kind,
       (input: StepInput): Promise<StepOutcome> =>
         step(input, async (signal) => {
-          const provider = deps.providers[input.site.provider];
+          // A workload may be recovered by another provider than its site's (`params.provider`, set by the compiler).
+          const name = (input.params.provider as ProviderName | undefined) ?? input.site.provider;
+          const provider = deps.providers[name];
           const operation = provider?.operations[kind];
           if (!operation) {
             throw ApplicationFailure.create({
               type: 'UnknownProvider',
               nonRetryable: true,
-              message: `this worker has no ${input.site.provider} provider that can ${kind}`,
+              message: `this worker has no ${name} provider that can ${kind}`,
             });
           }
           const ctx = Context.current();

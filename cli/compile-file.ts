@@ -9,8 +9,11 @@ export interface CompiledFile extends CompileResult {
   text?: string;
 }
 
-/** Reads and compiles one runbook; an unreadable file is a diagnostic like any other. */
-export function compileFile(file: string, cwd: string, mode?: Mode): CompiledFile {
+/**
+ * Reads and compiles one runbook; an unreadable file is a diagnostic like any other. `recoveryPoint`: test
+ * mode's point in time for copies that can go back to one (CompileOptions.recoveryPoint).
+ */
+export function compileFile(file: string, cwd: string, mode?: Mode, recoveryPoint?: string): CompiledFile {
   let text: string;
   try {
     text = readFileSync(resolve(cwd, file), 'utf8');
@@ -32,6 +35,7 @@ export function compileFile(file: string, cwd: string, mode?: Mode): CompiledFil
   if (mode) opts.mode = mode;
   const commit = mode ? gitCommitOf(file, cwd) : undefined;
   if (commit) opts.gitCommit = commit;
+  if (recoveryPoint !== undefined) opts.recoveryPoint = recoveryPoint;
   return { file, text, ...compile(text, opts) };
 }
 

@@ -35,7 +35,10 @@ and failback, until it awaits commit (\`drover commit\` or \`drover rollback\`).
 to drover-<plan>-<mode>.
 --recovery-point (disaster-recovery): the point to recover from, latest by default, or the newest at or
 before a time (2026-11-22T10:15:00Z), or a checkpoint's name. --accept-data-loss: a point older than
-the RPO needs no approval. Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds (or
+the RPO needs no approval. --recovery-point <time> (test): the time the test copies of PostgreSQL
+workloads are restored to (point-in-time recovery from the WAL archive; the others are restored from the
+test snapshot as always); the run then starts with the plan compiled here ({"plan": <plan>}), since the
+time is part of it. Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds (or
 awaits commit), 1 when it fails.`,
   options: {
     mode: { type: 'string', short: 'm' },
@@ -50,11 +53,16 @@ awaits commit), 1 when it fails.`,
     if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
     const mode = modeOption(values.mode);
     const color = useColor(io, 'stderr', values.color as boolean | undefined);
-    const compiled = compileFile(positionals[0]!, io.cwd, mode);
+    const choices = failoverChoices(mode, values);
+    const testPoint = testRecoveryPoint(mode, values);
+    const compiled = compileFile(positionals[0]!, io.cwd, mode, testPoint);
     printDiagnostics(compiled, io.stderr, color);
     if (!compiled.plan) return EXIT.failed;
     const workflowId = (values.id as string | undefined) ?? `drover-${compiled.plan.name}-${mode}`;
-    const choices = failoverChoices(mode, values);
+    // The test copies' point in time is in the plan, so the workflow gets that plan (it does not compile again).
+    const input = testPoint
+      ? await planInput(compiled.plan, testPoint)
+      : { runbook: positionals[0]!, mode, ...choices };
     const { client, connection, msg } = await temporal(io);
     try {
       await preflight(client, compiled.plan, workflowId);
@@ -62,7 +70,7 @@ awaits commit), 1 when it fails.`,
         await client.workflow.start(msg.WORKFLOW_TYPE, {
           taskQueue: msg.ORCHESTRATION_QUEUE,
           workflowId,
-          args: [{ runbook: positionals[0]!, mode, ...choices }],
+          args: [input],
         });
       } catch (e) {
         if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') {
@@ -95,9 +103,14 @@ function failoverChoices(
 ): { recoveryPoint?: string; acceptDataLoss?: true } {
   const point = values['recovery-point'] as string | undefined;
   const accept = values['accept-data-loss'] === true;
+  if (mode === 'test') {
+    if (accept)
+      throw new UsageError('--accept-data-loss is for disaster-recovery: a test recovers copies and loses nothing');
+    return {};
+  }
   if ((point !== undefined || accept) && mode !== 'disaster-recovery')
     throw new UsageError(
-      `--recovery-point and --accept-data-loss are for disaster-recovery: a ${mode} ${mode === 'planned-migration' || mode === 'failback' ? 'is a switchover and loses no data (it recovers from the final sync)' : 'recovers nothing from a replica'}`,
+      `--recovery-point and --accept-data-loss are for disaster-recovery (and --recovery-point <time> for test): a ${mode} ${mode === 'planned-migration' || mode === 'failback' ? 'is a switchover and loses no data (it recovers from the final sync)' : 'recovers nothing from a replica'}`,
     );
   if (point !== undefined && point !== 'latest' && /^\d{4}-\d\d-\d\d/.test(point) && Number.isNaN(Date.parse(point)))
     throw new UsageError(
@@ -107,6 +120,34 @@ function failoverChoices(
     ...(point !== undefined ? { recoveryPoint: point } : {}),
     ...(accept ? { acceptDataLoss: true as const } : {}),
   };
+}
+
+/** Test mode's `--recovery-point <time>`, as an ISO time (`latest`, the default, is no point at all). */
+function testRecoveryPoint(mode: Mode, values: Record<string, unknown>): string | undefined {
+  const point = values['recovery-point'] as string | undefined;
+  if (mode !== 'test' || point === undefined || point === 'latest') return undefined;
+  if (!/^\d{4}-\d\d-\d\d/.test(point) || Number.isNaN(Date.parse(point)))
+    throw new UsageError(
+      `--recovery-point ${point} is not a time: in test mode it is the time test copies are restored to, an ISO time like 2026-11-22T10:15:00Z`,
+    );
+  return new Date(point).toISOString();
+}
+
+/** The workflow input of a test run to a point in time: the plan itself, if one of its copies goes there. */
+async function planInput(plan: Plan, point: string): Promise<{ plan: Plan }> {
+  if (!plan.steps.some((s) => s.kind === 'restore' && s.params.recoveryPoint === point))
+    throw new UserError(
+      `--recovery-point in test mode is the time PostgreSQL test copies are restored to, but no workload of ${plan.name} is recovered by the postgres provider`,
+      'other test copies are restored from the test snapshot: run the test without --recovery-point',
+    );
+  const { MAX_PLAN_BYTES } = await import('../activities');
+  const bytes = Buffer.byteLength(JSON.stringify(plan));
+  if (bytes > MAX_PLAN_BYTES)
+    throw new UserError(
+      `the plan of ${plan.name} is ${bytes.toLocaleString('en-US')} bytes, too large to start a run with it (at most ${MAX_PLAN_BYTES.toLocaleString('en-US')})`,
+      'run the test without --recovery-point, or split the runbook',
+    );
+  return { plan };
 }
 
 /** Before a run starts: refused while a site has no worker, or another run holds its workloads. */

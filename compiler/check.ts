@@ -10,6 +10,8 @@ import { parseDuration, formatDuration } from './durations';
 import { findCycles } from './graph';
 import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
+import type { ProviderName } from './plan';
+import { checkPostgresWorkload } from './postgres';
 import { checkRetries } from './retry';
 import { isRecord, list } from './runbook';
 import { ACTION_KIND } from './steps';
@@ -40,7 +42,9 @@ export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]
       checkOneAction(source, v, [...path, 'validations', i], VALIDATION_ACTIONS, 'validation', out),
     );
     checkProviderSettings(source, rb, w, path, out);
+    checkSqlValidations(source, rb, w, path, out);
     checkVsphereWorkload(source, w, path, out);
+    checkPostgresWorkload(source, w, path, out);
   });
   for (const role of ['protected', 'recovery'] as const) checkVsphereSite(source, rb.sites?.[role], role, out);
   checkRetries(source, source.data, out);
@@ -353,6 +357,21 @@ function checkInlineSecrets(source: RunbookSource, values: unknown, path: PathSe
   }
 }
 
+const isProvider = (p: unknown): p is ProviderName => (PROVIDERS as readonly unknown[]).includes(p);
+
+/** The providers that recover a workload: its own `provider`, else its sites' (read defensively). */
+function providersOf(rb: Runbook, w: Workload): { own?: ProviderName; sites: ProviderName[]; used: Set<ProviderName> } {
+  const sites = [rb.sites?.protected?.provider, rb.sites?.recovery?.provider].filter(isProvider);
+  const own = isProvider(w.provider) ? w.provider : undefined;
+  return { ...(own ? { own } : {}), sites, used: new Set(own ? [own] : sites) };
+}
+
+const SETTINGS_EXAMPLE: Record<'vsphere' | 'postgres', string> = {
+  vsphere: 'add `vsphere: { vm: <production VM>, replica: <replica VM> }` (names or inventory paths)',
+  postgres:
+    'add `postgres: { nodes: { protected: { host, port, dataDir }, recovery: { host, port, dataDir } } }` (one node per site)',
+};
+
 function checkProviderSettings(
   source: RunbookSource,
   rb: Runbook,
@@ -360,7 +379,8 @@ function checkProviderSettings(
   path: PathSegment[],
   out: Diagnostic[],
 ): void {
-  const used = new Set([rb.sites?.protected?.provider, rb.sites?.recovery?.provider]);
+  if (w.provider !== undefined && !isProvider(w.provider)) return; // the schema says what is wrong with it
+  const { own, sites, used } = providersOf(rb, w);
   const name = typeof w.name === 'string' ? `workload "${w.name}"` : 'this workload';
   for (const p of PROVIDERS) {
     if (p in w && !used.has(p)) {
@@ -368,23 +388,62 @@ function checkProviderSettings(
         source.diagnostic(
           'provider/settings',
           [...path, p],
-          `${name} has ${p} settings, but neither site uses the ${p} provider`,
-          "remove the block, or fix the site's `provider`",
+          own
+            ? `${name} has ${p} settings, but it is recovered by the ${own} provider (\`provider: ${own}\`)`
+            : `${name} has ${p} settings, but neither site uses the ${p} provider`,
+          own ? "remove the block, or fix the workload's `provider`" : "remove the block, or fix the site's `provider`",
           { key: true, severity: 'warning' },
         ),
       );
     }
   }
-  if (used.has('vsphere') && !isRecord(w.vsphere)) {
+  // vSphere reaches vCenter through the site's connection, so only a vSphere site can lend it.
+  if (own === 'vsphere' && sites.some((p) => p !== 'vsphere')) {
+    out.push(
+      source.diagnostic(
+        'provider/settings',
+        [...path, 'provider'],
+        `${name} says \`provider: vsphere\`, but the vsphere provider reaches vCenter through the site's \`connection\`, and its sites are ${sites.join(' and ')}`,
+        'recover it on vSphere sites, or remove `provider`',
+        { key: true },
+      ),
+    );
+  }
+  for (const p of ['vsphere', 'postgres'] as const) {
+    if (!used.has(p) || isRecord(w[p])) continue;
     out.push(
       source.diagnostic(
         'provider/settings',
         path,
-        `${name} runs on a vsphere site but has no \`vsphere:\` block`,
-        'add `vsphere: { vm: <production VM>, replica: <replica VM> }` (names or inventory paths)',
+        own === p
+          ? `${name} is recovered by the ${p} provider (\`provider: ${p}\`) but has no \`${p}:\` block`
+          : `${name} runs on a ${p} site but has no \`${p}:\` block`,
+        SETTINGS_EXAMPLE[p],
       ),
     );
   }
+}
+
+/** `sql` validations run through the postgres provider: on any other, they could not run. */
+function checkSqlValidations(source: RunbookSource, rb: Runbook, w: Workload, path: PathSegment[], out: Diagnostic[]) {
+  if (w.provider !== undefined && !isProvider(w.provider)) return;
+  const { own, used } = providersOf(rb, w);
+  const others = [...used].filter((p) => p !== 'postgres');
+  if (!others.length) return;
+  list<unknown>(w.validations).forEach((v, i) => {
+    if (!isRecord(v) || !('sql' in v)) return;
+    out.push(
+      source.diagnostic(
+        'validation/sql',
+        [...path, 'validations', i, 'sql'],
+        `sql validations need the postgres provider, but ${typeof w.name === 'string' ? `workload "${w.name}"` : 'this workload'} is recovered by the ${others.join(' and ')} provider${others.length > 1 ? 's' : ''}`,
+        own
+          ? 'check it with `tcp`, `http` or `command` (e.g. psql), or recover the workload with `provider: postgres`'
+          : 'check it with `tcp`, `http` or `command` (e.g. psql), or say `provider: postgres` on the workload if a PostgreSQL pair recovers it',
+        { key: true },
+      ),
+    );
+  });
 }
 
 const TLS_OPTIONS = ['thumbprint', 'caFile', 'insecure'] as const;

@@ -26,8 +26,14 @@ export const DIAGNOSTIC_CODES = {
   'retry/unknown-error': 'a `nonRetryableErrors` entry names an error type nothing in Drover raises (often a typo)',
   'approval/quorum': 'an approval requires more approvers than it names',
   'compensation/missing': 'a step that changes things has no compensation, so an abort cannot undo it',
-  'provider/unsupported': "a step the mode needs is not supported by the site's provider",
-  'provider/settings': "a workload lacks, or has extra, settings for its site's provider",
+  'provider/unsupported':
+    "a step the mode needs is not supported by the provider that recovers the workload (its `provider`, else its site's)",
+  'provider/settings':
+    "a workload lacks, or has extra, settings for its provider (its `provider`, else its site's), or lacks what a mode needs of them",
+  'validation/sql': 'a `sql` validation on a workload the postgres provider does not recover',
+  'postgres/path': 'a path in a `postgres:` block (`dataDir`, `binDir`, `archive`, `baseBackup`) is not absolute',
+  'postgres/test-copy':
+    "a PostgreSQL test copy would land on a node: its `dataDir` is, is inside, or contains a node's, or its `port` is a node's on the same host",
   'vsphere/tls':
     'a vSphere site does not say how to verify the vCenter certificate (`thumbprint`, `caFile` or `insecure: true`), or says it more than one way',
   'vsphere/insecure':

@@ -22,8 +22,19 @@ import { parseDuration } from './durations';
 import { topologicalOrder, longestPath, findCycles } from './graph';
 import type { Ordering, UnitId } from './ordering';
 import { FAILOVER_MODES, POINT_OF_NO_RETURN } from './plan';
-import type { JsonObject, Mode, Plan, PlanSite, PlanStep, PlanWorkload, Simulation, StepKind } from './plan';
-import { supports } from './providers';
+import type {
+  JsonObject,
+  Mode,
+  Plan,
+  PlanSite,
+  PlanStep,
+  PlanWorkload,
+  ProviderName,
+  Simulation,
+  StepKind,
+} from './plan';
+import { postgresModeProblems } from './postgres';
+import { POINT_IN_TIME_TEST_COPIES, providerOf, supports } from './providers';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,
   DEFAULT_CUSTOM_ESTIMATES,
@@ -51,6 +62,11 @@ export interface Expansion {
 
 const ms = (d: string | undefined): number | undefined => (d === undefined ? undefined : parseDuration(d));
 
+export interface ExpandOptions {
+  /** Test mode: the time test copies that can go back in time (POINT_IN_TIME_TEST_COPIES) are restored to. */
+  recoveryPoint?: string;
+}
+
 /** Where each unit of the ordering enters and leaves the step graph. */
 interface UnitSteps {
   first: string;
@@ -65,6 +81,7 @@ export function expand(
   rb: Runbook,
   ordering: Ordering,
   mode: Mode,
+  options: ExpandOptions = {},
 ): { expansion?: Expansion; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
   const chainMode = mode === 'tabletop' ? TABLETOP_OF : mode;
@@ -109,13 +126,15 @@ export function expand(
     const modes = s.modes ?? DEFAULT_CUSTOM_MODES;
     return modes.includes(mode) || (mode === 'tabletop' && modes.includes(TABLETOP_OF));
   };
-  const unsupported = (site: Site, kind: StepKind, path: PathSegment[], what: string) =>
+  const unsupported = (site: Site, provider: ProviderName, kind: StepKind, path: PathSegment[], what: string) =>
     diagnostics.push(
       source.diagnostic(
         'provider/unsupported',
         path,
-        `${mode} needs "${kind}" for ${what} on site ${site.name}, but the ${site.provider} provider cannot do it`,
-        `run this plan in another mode, or use a provider that supports ${kind} for site ${site.name}`,
+        `${mode} needs "${kind}" for ${what} on site ${site.name}, but the ${provider} provider cannot do it`,
+        provider === site.provider
+          ? `run this plan in another mode, or use a provider that supports ${kind} for site ${site.name}`
+          : `the workload says \`provider: ${provider}\`: run this plan in another mode, or leave out what needs ${kind}`,
       ),
     );
 
@@ -154,7 +173,9 @@ export function expand(
       if (stop) us.stop = stop.id;
       unitSteps.set(`w:${w.name}`, us);
       lasts.push(us.last);
-      for (const c of chain) if (byId.get(c.id)!.kind === 'restore') restores.push(c.id);
+      // A copy restored into the test network waits for it; one whose provider has no networks does not.
+      if (supports(providerOf(w, toSite), 'createTestNetwork'))
+        for (const c of chain) if (byId.get(c.id)!.kind === 'restore') restores.push(c.id);
     });
   });
   for (const p of ordering.priorities) unitSteps.set(`p:${p}`, single(barrier(`priority-${p}/done`, []).id));
@@ -201,7 +222,10 @@ export function expand(
   // The isolated test network exists before any test copy is restored into it, and goes last in cleanup.
   const testNetKind =
     chainMode === 'test' ? 'createTestNetwork' : chainMode === 'cleanup' ? 'removeTestNetwork' : undefined;
-  if (testNetKind && supports(toSite.provider, testNetKind)) {
+  // A test whose copies all live outside networks (PostgreSQL) makes none; cleanup removes it whatever the
+  // runbook says now, so a network left by an earlier version of it goes too.
+  const testNetNeeded = testNetKind === 'removeTestNetwork' || restores.length > 0;
+  if (testNetKind && testNetNeeded && supports(toSite.provider, testNetKind)) {
     const net = add({
       ...builtinPolicy('testNetwork', [rb.defaults]),
       id: 'plan/test-network',
@@ -239,16 +263,15 @@ export function expand(
     for (const role of ['protected', 'recovery'] as const)
       check(`plan/reach-${rb.sites[role].name}`, rb.sites[role], { check: 'site' }, ['sites', role]);
     const workloads = rb.groups.flatMap((g) => g.workloads);
-    // Each workload's settings for the recovery site's provider: what it recovers (vSphere: which replica VMs).
+    // The workloads the recovery site's provider recovers (not those with a `provider` of their own), and
+    // their settings for it: what it recovers (vSphere: which replica VMs).
+    const ownWorkloads = workloads.filter((w) => providerOf(w, toSite) === toSite.provider);
     const settings = Object.fromEntries(
-      workloads.filter((w) => w[toSite.provider]).map((w) => [w.name, w[toSite.provider] as JsonObject]),
+      ownWorkloads.filter((w) => w[toSite.provider]).map((w) => [w.name, w[toSite.provider] as JsonObject]),
     );
-    const capacity: JsonObject = { check: 'capacity', workloads: workloads.map((w) => w.name) };
+    const capacity: JsonObject = { check: 'capacity', workloads: ownWorkloads.map((w) => w.name) };
     if (Object.keys(settings).length) capacity.settings = settings;
-    check('plan/capacity', toSite, capacity, [
-      'sites',
-      'recovery',
-    ]);
+    check('plan/capacity', toSite, capacity, ['sites', 'recovery']);
     check('plan/test-network', toSite, { check: 'test-network', network: toSite.testNetwork ?? 'drover-test' }, [
       'sites',
       'recovery',
@@ -332,11 +355,18 @@ export function expand(
   function workloadChain(w: Workload, g: Group, wPath: PathSegment[]): { id: string; phase: Phase }[] {
     const templates = MODE_CHAINS[chainMode].filter((t) => !t.when || t.when(w));
     const chain: { id: string; phase: Phase; action?: ActionName }[] = [];
+    if (providerOf(w, toSite) === 'postgres')
+      for (const p of postgresModeProblems(w, chainMode))
+        diagnostics.push(
+          source.diagnostic('provider/settings', [...wPath, ...p.path], p.message, p.hint, { key: true }),
+        );
     for (const t of templates) {
       const site = siteOf(t.role);
-      if (!supports(site.provider, t.kind)) {
+      const provider = providerOf(w, site);
+      if (!supports(provider, t.kind)) {
         // Test mode's "replicate recent changes first" is optional, as in SRM; everywhere else it is needed.
-        if (!(chainMode === 'test' && t.action === 'sync')) unsupported(site, t.kind, wPath, `workload ${w.name}`);
+        if (!(chainMode === 'test' && t.action === 'sync'))
+          unsupported(site, provider, t.kind, wPath, `workload ${w.name}`);
         continue;
       }
       const step = add(builtinStep(w, g, t, site, wPath));
@@ -436,7 +466,10 @@ export function expand(
 
   function builtinParams(w: Workload, t: ActionTemplate, site: Site): JsonObject {
     const params: Record<string, unknown> = { workload: w.name, type: w.type ?? 'vm' };
-    const settings = w[site.provider];
+    // A workload recovered by another provider than its site's: the activity picks it by `params.provider`.
+    const provider = providerOf(w, site);
+    if (provider !== site.provider) params.provider = provider;
+    const settings = w[provider];
     if (settings) params.settings = settings;
     // The copy a step acts on: test and cleanup work on the copy in the isolated test network.
     const testNetwork = toSite.testNetwork ?? 'drover-test';
@@ -460,6 +493,9 @@ export function expand(
         break;
       case 'restore':
         params.recoveryPoint = isolated ? 'snapshot' : chainMode === 'disaster-recovery' ? 'latest' : 'final-sync';
+        // A test copy that can go back in time goes to the one asked for (`--recovery-point`).
+        if (chainMode === 'test' && options.recoveryPoint && POINT_IN_TIME_TEST_COPIES.has(provider))
+          params.recoveryPoint = options.recoveryPoint;
         break;
       case 'customizeNetwork':
         params.networkMapping = w.network ?? {};

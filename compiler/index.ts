@@ -29,6 +29,12 @@ export interface CompileOptions {
   mode?: Mode;
   /** The last git commit of the file, recorded in the plan for the audit trail (not part of `planHash`). */
   gitCommit?: string;
+  /**
+   * Test mode only: the time (ISO 8601) test copies are restored to, where the provider can go back in
+   * time (PostgreSQL: point-in-time recovery from the WAL archive): their restore steps'
+   * `params.recoveryPoint`. Other copies are restored from the test snapshot, as without it.
+   */
+  recoveryPoint?: string;
 }
 
 export interface CompileResult {
@@ -97,7 +103,13 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     return { diagnostics: sortDiagnostics(diagnostics) };
   }
 
-  const { expansion, diagnostics: modeDiagnostics } = expand(source, rb, ordering, options.mode);
+  const { expansion, diagnostics: modeDiagnostics } = expand(
+    source,
+    rb,
+    ordering,
+    options.mode,
+    options.recoveryPoint !== undefined ? { recoveryPoint: options.recoveryPoint } : {},
+  );
   diagnostics.push(...modeDiagnostics);
   if (!expansion || hasErrors(diagnostics)) return { diagnostics: sortDiagnostics(diagnostics) };
   if (RECOVERY_MODES.includes(options.mode)) rtoWarning(expansion.criticalPath, options.mode);

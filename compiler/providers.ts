@@ -4,6 +4,7 @@
  */
 import { INFRASTRUCTURE_KINDS } from './plan';
 import type { InfraKind, ProviderName, StepKind } from './plan';
+import type { Site, Workload } from './runbook';
 
 const INFRASTRUCTURE: readonly StepKind[] = INFRASTRUCTURE_KINDS;
 
@@ -28,3 +29,14 @@ export const PROVIDER_CAPABILITIES: Record<ProviderName, ReadonlySet<StepKind>> 
 export function supports(provider: ProviderName, kind: StepKind): boolean {
   return !INFRASTRUCTURE.includes(kind) || PROVIDER_CAPABILITIES[provider].has(kind);
 }
+
+/**
+ * The provider that recovers a workload at a site: its own `provider` when it says one (a PostgreSQL pair
+ * in a vSphere plan), else the site's. Its steps still run on the site's task queue.
+ */
+export function providerOf(w: Pick<Workload, 'provider'>, site: Pick<Site, 'provider'>): ProviderName {
+  return w.provider ?? site.provider;
+}
+
+/** Providers whose test copies can be restored to a point in time (`drover run --mode test --recovery-point`). */
+export const POINT_IN_TIME_TEST_COPIES: ReadonlySet<ProviderName> = new Set(['postgres']);

@@ -3,7 +3,7 @@
  * Semantic checks also run on runbooks that failed the schema, so they must not trust these types
  * blindly: they read through `list()` and check `typeof` before use.
  */
-import type { Mode } from './plan';
+import type { Mode, ProviderName } from './plan';
 
 export type Duration = string;
 export type ActionName =
@@ -91,8 +91,20 @@ export interface Validation {
   tcp?: { host?: string; port: number };
   http?: HttpSpec;
   command?: CommandSpec;
-  sql?: { query: string; expectRows?: number };
+  sql?: SqlValidation;
   timeout?: Duration;
+}
+
+/**
+ * A query run on the recovered database (the node, or the test copy in test mode), as the workload's
+ * `postgres.user`, in `postgres.database`. Without `expect` and `expectRows` it must only succeed.
+ */
+export interface SqlValidation {
+  query: string;
+  /** The first column of the first row, compared as text (`null`: it must be SQL NULL). */
+  expect?: string | number | boolean | null;
+  /** The number of rows the query returns. */
+  expectRows?: number;
 }
 
 export interface Objectives {
@@ -117,8 +129,13 @@ export interface Workload {
   steps?: CustomStep[];
   defaults?: Defaults;
   actions?: Partial<Record<ActionName, StepPolicy>>;
+  /**
+   * The provider that recovers this workload, when not its sites' (a PostgreSQL pair in a vSphere plan).
+   * Its steps still run on the site's task queue; their params carry `provider`.
+   */
+  provider?: ProviderName;
   simulator?: Record<string, unknown>;
-  postgres?: Record<string, unknown>;
+  postgres?: PostgresWorkload;
   vsphere?: VsphereWorkload;
 }
 
@@ -134,8 +151,11 @@ export interface Group {
 
 export interface Site {
   name: string;
-  provider: 'simulator' | 'postgres' | 'vsphere';
-  /** The keys depend on the provider: a `VsphereConnection` for `vsphere` (required there). */
+  provider: ProviderName;
+  /**
+   * The keys depend on the provider: a `VsphereConnection` for `vsphere` (required there); none for
+   * `postgres` (its nodes are per workload, `PostgresWorkload.nodes`).
+   */
   connection?: Record<string, unknown>;
   taskQueue?: string;
   testNetwork?: string;
@@ -261,6 +281,49 @@ export interface VsphereNic {
 export interface IpSpec {
   address: string;
   gateway?: string;
+}
+
+/**
+ * A workload's `postgres:` block: a primary and its streaming standby, one node per site role. Server
+ * operations (pg_ctl, pg_basebackup, pg_rewind) run on the worker that serves the step's site, so that
+ * worker must be on the database host of its node.
+ */
+export interface PostgresWorkload {
+  /** Database that SQL validations connect to. Default `postgres`. */
+  database?: string;
+  /** Role Drover connects as: a name, or an `env:` / `file:` reference. Default `postgres`. */
+  user?: string;
+  /** A reference only: `env:NAME` or `file:path`. */
+  password?: string;
+  /** Folder of the server binaries on the worker (absolute). Default `/usr/lib/postgresql/15/bin`. */
+  binDir?: string;
+  /** OS user that owns the data directories; server commands run as it. Default `postgres`. */
+  osUser?: string;
+  /** WAL archive folder (absolute): a test copy's `restore_command` reads it, readiness checks its newest file. */
+  archive?: string;
+  /** The node at each site, by the site's role in the runbook. */
+  nodes: { protected: PostgresNode; recovery: PostgresNode };
+  /** The scratch copy test mode restores (its own port on loopback, its own folder); required in test mode. */
+  test?: PostgresTestCopy;
+}
+
+export interface PostgresNode {
+  /** Hostname or IP address. */
+  host: string;
+  port: number;
+  /** The node's data directory on its host: an absolute path. */
+  dataDir: string;
+}
+
+export interface PostgresTestCopy {
+  /** Port the copy listens on (loopback only); not a node's. */
+  port: number;
+  /** Absolute folder for the copy, removed by cleanup: never a node's data directory, nor inside or around one. */
+  dataDir: string;
+  /** `archive`: a base backup plus the WAL archive, to a point in time (default); `standby`: a base backup of the standby. */
+  from?: 'archive' | 'standby';
+  /** `from: archive`: the base backup (absolute folder, as pg_basebackup wrote it) that the WAL is replayed onto. */
+  baseBackup?: string;
 }
 
 /** `value` if it is an array, else an empty one: semantic checks run on unvalidated input too. */

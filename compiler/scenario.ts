@@ -139,7 +139,14 @@ function drillPlan(plan: Plan, rb: Runbook, s: Scenario, options: DrillOptions):
         : site,
     ]),
   );
-  const steps = plan.steps.map((step) => simulatedStep(step, s.pauseOnFailure.includes(step.id)));
+  const simulated = new Set(
+    Object.values(sites)
+      .filter((x) => x.provider === 'simulator')
+      .map((x) => x.name),
+  );
+  const steps = plan.steps.map((step) =>
+    simulatedStep(simulated.has(step.site) ? onSimulator(step) : step, s.pauseOnFailure.includes(step.id)),
+  );
   const body: Omit<Plan, 'planHash'> & { planHash?: string } = {
     ...plan,
     sites,
@@ -149,6 +156,22 @@ function drillPlan(plan: Plan, rb: Runbook, s: Scenario, options: DrillOptions):
   };
   delete body.planHash;
   return { ...body, planHash: planHashOf(body) } as Plan;
+}
+
+/**
+ * A workload of a simulator site recovered by another provider (`params.provider`, e.g. a real PostgreSQL
+ * pair) is simulated in a drill like the others: its steps go to the simulated site, not to the servers.
+ */
+function onSimulator(step: PlanStep): PlanStep {
+  if (step.params.provider === undefined) return step;
+  const strip = (params: JsonObject): JsonObject => {
+    const rest = { ...params };
+    delete rest.provider;
+    return rest;
+  };
+  const out: PlanStep = { ...step, params: strip(step.params) };
+  if (step.compensation) out.compensation = { ...step.compensation, params: strip(step.compensation.params) };
+  return out;
 }
 
 /** Custom commands and HTTP calls do not run in a drill: a wait stands in, saying what would have run. */

@@ -33,6 +33,14 @@ const vsphere = (east = 'caFile: /etc/ca.pem', west = 'caFile: /etc/ca.pem', app
       `        dependsOn: [db-1]\n        vsphere: { vm: app, replica: app-r${app} }\n`,
     );
 
+/** A workload's postgres block: two nodes and a test copy from the standby. */
+const PG = `        postgres:
+          nodes:
+            protected: { host: 127.0.0.1, port: 5432, dataDir: /srv/a }
+            recovery: { host: 127.0.0.1, port: 5433, dataDir: /srv/b }
+          test: { port: 5440, dataDir: /srv/t, from: standby }
+`;
+
 /** `cli`: tested in test/cli/cli.test.ts; `robust`: in test/compiler/robust.test.ts (it needs a compiler fault). */
 const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
   'file/unreadable': 'cli', // reading files is the CLI's job: test/cli/cli.test.ts
@@ -155,21 +163,36 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     message: 'says nothing of how to undo',
   },
   'provider/unsupported': {
-    text: BASE.replace(
-      '{ name: west, provider: simulator }',
-      '{ name: west, provider: postgres, connection: { host: db-west } }',
-    ).replace('      - name: app-1\n', '      - name: app-1\n        network: { map: { prod: dr } }\n'),
+    text: workload(`        network: { map: { prod: dr } }\n        provider: postgres\n${PG}`),
     mode: 'test',
     line: 19,
     column: 9,
     message: 'test needs "customizeNetwork" for workload app-1 on site west, but the postgres provider cannot do it',
   },
   'provider/settings': {
-    text: workload('        postgres: { database: x }\n'),
+    text: workload(PG),
     line: 20,
     column: 9,
     severity: 'warning',
     message: 'neither site uses',
+  },
+  'validation/sql': {
+    text: workload('        validations:\n          - sql: { query: SELECT 1 }\n'),
+    line: 21,
+    column: 13,
+    message: 'sql validations need the postgres provider',
+  },
+  'postgres/path': {
+    text: workload(`        provider: postgres\n${PG.replace('dataDir: /srv/b', 'dataDir: srv/b')}`),
+    line: 24,
+    column: 63,
+    message: 'the recovery node\'s dataDir "srv/b" of app-1 is not an absolute path',
+  },
+  'postgres/test-copy': {
+    text: workload(`        provider: postgres\n${PG.replace('dataDir: /srv/t', 'dataDir: /srv/a')}`),
+    line: 25,
+    column: 40,
+    message: "the test copy's dataDir is the protected node's data directory (/srv/a) of app-1",
   },
   'vsphere/tls': {
     text: vsphere('caFile: /etc/ca.pem', 'username: dr'),
