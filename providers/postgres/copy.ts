@@ -98,7 +98,13 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
       `primary_conninfo = ''`,
       `archive_mode = 'off'`,
       ...(from === 'archive' ? [`restore_command = 'cp ${s.archive}/%f %p'`] : []),
-      ...(target ? [`recovery_target_time = '${target}'`, `recovery_target_inclusive = true`] : []),
+      // PostgreSQL reads `2026-11-23 01:44:33.102+00`, not the ISO `T…Z` form.
+      ...(target
+        ? [
+            `recovery_target_time = '${target.replace('T', ' ').replace('Z', '+00')}'`,
+            `recovery_target_inclusive = true`,
+          ]
+        : []),
       `recovery_target_action = 'promote'`,
     ];
     writeOwned(
