@@ -26,7 +26,7 @@ const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at .+:\d+:\
 describe('drover validate', () => {
   test('the example folder is valid: exit 0', () => {
     const r = drover('validate', 'runbooks/');
-    expect(r.stdout).toContain('4 runbooks valid');
+    expect(r.stdout).toContain('5 runbooks valid');
     expect(r.status).toBe(0);
   });
 
