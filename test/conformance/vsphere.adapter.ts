@@ -11,18 +11,10 @@ import { createVsphere } from '../../providers/vsphere';
 import { closeSessions } from '../../providers/vsphere/site';
 import { list, ref, text } from '../../providers/vsphere/soap';
 import type { Parsed } from '../../providers/vsphere/soap';
-import {
-  GuestAgent,
-  inventoryOf,
-  POINT_KEY,
-  prepareEstate,
-  ReplicationEngine,
-  startVcsim,
-  vm,
-} from '../vsphere/fixture';
+import { GuestAgent, inventoryOf, POINT_KEY, prepareEstate, ReplicationEngine, startVcsim } from '../vsphere/fixture';
 import type { Vcsim } from '../vsphere/fixture';
 import { Link } from '../vsphere/link';
-import type { ConformanceAdapter, Fixture, OperationCall, WorkloadUnderTest } from './adapter';
+import type { ConformanceAdapter, Fixture, WorkloadUnderTest } from './adapter';
 
 interface VsphereFixture extends Fixture {
   east: Vcsim;
