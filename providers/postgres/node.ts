@@ -8,25 +8,13 @@ import { chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { PostgresNode, PostgresWorkload } from '../../compiler/runbook';
 import { resolveSecret } from '../../activities/secrets';
 import { ProviderError } from '../errors';
 
-export interface PgNodeSettings {
-  host: string;
-  port: number;
-  dataDir: string;
-}
-
-export interface PgSettings {
-  database?: string;
-  user?: string;
-  password?: string;
-  binDir?: string;
-  osUser?: string;
-  archive?: string;
-  nodes: { protected: PgNodeSettings; recovery: PgNodeSettings };
-  test?: { port: number; dataDir: string; from?: 'archive' | 'standby'; baseBackup?: string };
-}
+/** The workload's `postgres:` block and one of its nodes, as the runbook language types them. */
+export type PgSettings = PostgresWorkload;
+export type PgNodeSettings = PostgresNode;
 
 export const DEFAULT_BIN = '/usr/lib/postgresql/15/bin';
 

@@ -3,6 +3,7 @@
  * worker's activities), and the inventory lookups every operation needs.
  */
 import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { VsphereWorkload } from '../../compiler/runbook';
 import { resolveSecret } from '../../activities/secrets';
 import { parseDuration } from '../../compiler/durations';
 import { ProviderError } from '../errors';
@@ -12,26 +13,9 @@ import type { Props } from './client';
 import type { MoRef, Parsed, Trust, XmlObject } from './soap';
 import { list, moRef, ref, text, typed } from './soap';
 
-/** The `vsphere` block of a workload (see the runbook schema). */
-export interface VsphereSettings {
-  vm: string;
-  replica: string;
-  datastore?: string;
-  folder?: string;
-  resourcePool?: string;
-  nics?: NicSettings[];
-  dns?: { servers?: string[]; suffixes?: string[] };
-}
-export interface IpSpec {
-  address: string;
-  gateway?: string;
-}
-export interface NicSettings {
-  network: string;
-  ip?: IpSpec;
-  ipv6?: IpSpec;
-  test?: { network?: string; ip?: IpSpec; ipv6?: IpSpec };
-}
+/** The `vsphere` block of a workload, as the runbook language types it. */
+export type VsphereSettings = VsphereWorkload;
+export type { IpSpec, VsphereNic as NicSettings } from '../../compiler/runbook';
 
 export interface Site {
   name: string;
