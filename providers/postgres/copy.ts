@@ -67,6 +67,11 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
         );
       await copyBaseBackup(copy, s.test.baseBackup, ctx);
     } else {
+      if (target)
+        throw new ProviderError(
+          'InvalidInput',
+          `${String(p.workload)}: a test copy from the standby is taken now and cannot go back to ${target}: set postgres.test.from to archive for a point in time`,
+        );
       const standby = nodeAt(p, ctx.site, env);
       prepareFolder(copy);
       await mustRun(
@@ -97,22 +102,28 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
       `listen_addresses = '127.0.0.1'`,
       `primary_conninfo = ''`,
       `archive_mode = 'off'`,
-      ...(from === 'archive' ? [`restore_command = 'cp ${s.archive}/%f %p'`] : []),
-      // PostgreSQL reads `2026-11-23 01:44:33.102+00`, not the ISO `T…Z` form.
-      ...(target
+      // A backup of the standby holds the WAL it needs (-X stream): it starts as a primary after crash
+      // recovery to the backup's end. The archive's copy replays WAL to the target in archive recovery.
+      ...(from === 'archive'
         ? [
-            `recovery_target_time = '${target.replace('T', ' ').replace('Z', '+00')}'`,
-            `recovery_target_inclusive = true`,
+            `restore_command = 'cp ${s.archive}/%f %p'`,
+            // PostgreSQL reads `2026-11-23 01:44:33.102+00`, not the ISO `T…Z` form.
+            ...(target
+              ? [
+                  `recovery_target_time = '${target.replace('T', ' ').replace('Z', '+00')}'`,
+                  `recovery_target_inclusive = true`,
+                ]
+              : []),
+            `recovery_target_action = 'promote'`,
           ]
         : []),
-      `recovery_target_action = 'promote'`,
     ];
     writeOwned(
       copy,
       'postgresql.auto.conf',
       `${existsSync(auto) ? readFileSync(auto, 'utf8') : ''}\n# drover test copy\n${settings.join('\n')}\n`,
     );
-    writeOwned(copy, 'recovery.signal', '');
+    if (from === 'archive') writeOwned(copy, 'recovery.signal', '');
     writeOwned(copy, RESTORED, JSON.stringify({ from, target: target ?? 'latest' }));
     return {
       changed: true,
@@ -173,10 +184,7 @@ export const startCopy: PgOperation = async (copy, ctx) => {
       const [r] = await query<{ recovery: boolean }>(copy, 'SELECT pg_is_in_recovery() AS recovery');
       if (!r!.recovery) break;
     } else if (!(await running(copy)))
-      throw new ProviderError(
-        'InvalidState',
-        `${copy.label} stopped during recovery: ${text.trim().split('\n').slice(-3).join(' | ')}`,
-      );
+      throw new ProviderError('InvalidState', `${copy.label} stopped during recovery: ${whyStopped(text)}`);
     ctx.heartbeat();
     await sleep(200);
   }
@@ -193,6 +201,13 @@ export const startCopy: PgOperation = async (copy, ctx) => {
     ...(target !== 'latest' ? { recoveryPointAt: Date.parse(target) } : {}),
   };
 };
+
+/** The server log's own reason (its FATAL/PANIC lines), else its last lines. */
+function whyStopped(log: string): string {
+  const lines = log.trim().split('\n');
+  const fatal = lines.filter((l) => /\b(FATAL|PANIC):/.test(l));
+  return (fatal.length > 0 ? fatal.slice(-3) : lines.slice(-3)).join(' | ');
+}
 
 export const stopCopy: PgOperation = async (copy, ctx) => {
   if (!existsSync(copy.dataDir)) return { changed: false, message: `${copy.label} does not exist` };

@@ -700,6 +700,9 @@ export async function effects(site: PlanSite, cwd = process.cwd()): Promise<Reco
 export async function seedSite(plan: Plan, cwd = process.cwd()): Promise<void> {
   const sites = Object.values(plan.sites);
   for (const w of plan.workloads) {
+    // A workload another provider serves (a PostgreSQL pair in a mixed plan) has nothing on a simulated site.
+    const provider = plan.steps.find((s) => s.workload === w.name && s.params.provider)?.params.provider;
+    if (provider !== undefined && provider !== 'simulator') continue;
     for (const site of sites) {
       const peer = sites.find((s) => s.name !== site.name) ?? site;
       const settings = plan.steps.find((s) => s.workload === w.name && s.site === site.name && s.params.settings)

@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { compile } from '../../compiler';
 import { WORKFLOW_TYPE } from '../../workflows/messages';
 import type { RunRecord } from '../../workflows/record';
-import { createPair, Writer } from '../postgres/cluster';
+import { createPair, settingsOf, Writer } from '../postgres/cluster';
 import type { PgPair } from '../postgres/cluster';
 import { ROOT, Scenario, step, useHarness, waitForRecord } from './harness';
 
@@ -24,24 +24,14 @@ function scenario(file: string, pair: PgPair, workload: string, test: Record<str
   doc.setIn(['sites', 'protected', 'taskQueue'], `${id}-east`);
   doc.setIn(['sites', 'recovery', 'taskQueue'], `${id}-west`);
   doc.delete('steps'); // the people's prompts and approvals of the examples: other tests cover them
+  if (doc.has('simulation')) doc.setIn(['simulation', 'latency'], { default: '50ms', restore: '200ms' });
   const groups = doc.get('groups') as { items: { get(k: string): { items: { get(k: string): unknown }[] } }[] };
   for (const g of groups.items)
     for (const w of g.get('workloads').items as unknown as {
       get(k: string): unknown;
       setIn(p: unknown[], v: unknown): void;
     }[])
-      if (w.get('name') === workload)
-        w.setIn(['postgres'], {
-          database: 'postgres',
-          osUser: pair.osUser,
-          binDir: pair.binDir,
-          archive: pair.archiveDir,
-          nodes: {
-            protected: { host: pair.primary.host, port: pair.primary.port, dataDir: pair.primary.dataDir },
-            recovery: { host: pair.standby.host, port: pair.standby.port, dataDir: pair.standby.dataDir },
-          },
-          test,
-        });
+      if (w.get('name') === workload) w.setIn(['postgres'], settingsOf(pair, { test }));
   return new Scenario(harness.h, doc.toString());
 }
 
@@ -166,6 +156,45 @@ test('orders-db: test mode restores the archive to a point in time, validates it
     expect(step(record, 'orders/powerOn').message).toMatch(/recovery stopping before/);
     expect(step(record, 'orders/validate').message).toMatch(/1 check passed .*returned 100/);
     expect((await s.runToEnd('cleanup')).status).toBe('succeeded');
+    expect(existsSync(copy)).toBe(false);
+    expect(await pair.accepts(port)).toBe(false);
+  } finally {
+    await s.stopWorkers();
+    await pair.remove();
+  }
+});
+
+test('webshop-postgres: one plan tests simulated VMs and a real database copy together, and cleanup leaves both as they were', async () => {
+  const pair = await createPair();
+  const port = await pair.freePort();
+  const copy = join(pair.root, 'copy');
+  const s = scenario('webshop-postgres.yaml', pair, 'orders-db', { port, dataDir: copy, from: 'standby' });
+  await s.seed();
+  const before = await s.inventory();
+  try {
+    await s.startWorkers();
+    const t = await s.runToEnd('test');
+    expect(t.status).toBe('succeeded');
+    // The database copy is a real server on its own port, validated with SQL, before the app tier starts.
+    expect(step(t, 'orders-db/powerOn').message).toMatch(/127\.0\.0\.1:\d+/);
+    expect(step(t, 'orders-db/validate').message).toMatch(/1 check passed/);
+    expect(await pair.accepts(port)).toBe(true);
+    const count = 'SELECT count(*)::int AS n FROM drover_load';
+    const [inCopy] = await pair.query({ ...pair.primary, port }, count);
+    const [inPrimary] = await pair.query(pair.primary, count);
+    expect(inCopy).toEqual(inPrimary);
+    expect(step(t, 'payments/powerOn').startedAt!).toBeGreaterThanOrEqual(step(t, 'orders-db/validate').endedAt!);
+    // The simulated tiers came up in the bubble; production on both sides is untouched.
+    const during = await s.inventory();
+    expect(during.sites['dc-west']!.workloads['app-1']!.instances['shop-test-bubble']).toMatchObject({ power: 'on' });
+    expect(during.sites['dc-west']!.workloads['orders-db']).toBeUndefined();
+    expect(during.sites['dc-east']).toEqual(before.sites['dc-east']);
+    const [rx] = await pair.query(pair.standby, 'SELECT status FROM pg_stat_wal_receiver');
+    expect(rx?.status).toBe('streaming');
+
+    const c = await s.runToEnd('cleanup');
+    expect(c.status).toBe('succeeded');
+    expect(await s.inventory()).toEqual(before);
     expect(existsSync(copy)).toBe(false);
     expect(await pair.accepts(port)).toBe(false);
   } finally {

@@ -30,6 +30,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import type { JsonValue } from '../../compiler/plan';
 
 export const PG_BIN = process.env.DROVER_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const AS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -478,6 +479,24 @@ class Pair implements PgPair {
  * a short wait, opened again, until stop() (which waits for the query in flight: at most 5 s on a frozen
  * server).
  */
+/**
+ * The workload's `postgres:` block (`params.settings`) for this pair, as a runbook writes it: the two nodes
+ * (protected = the primary), the OS user, binaries and archive; `extra` adds more keys (`test:`).
+ */
+export function settingsOf(pair: PgPair, extra: Record<string, unknown> = {}): Record<string, JsonValue> {
+  return {
+    database: 'postgres',
+    osUser: pair.osUser,
+    binDir: pair.binDir,
+    archive: pair.archiveDir,
+    nodes: {
+      protected: { host: pair.primary.host, port: pair.primary.port, dataDir: pair.primary.dataDir },
+      recovery: { host: pair.standby.host, port: pair.standby.port, dataDir: pair.standby.dataDir },
+    },
+    ...(extra as Record<string, JsonValue>),
+  };
+}
+
 export class Writer {
   readonly acknowledged: number[] = [];
   errors = 0;

@@ -10,7 +10,7 @@ import type { JsonObject, PlanSite } from '../../compiler/plan';
 import { ProviderError } from '../../providers/errors';
 import { createPostgres } from '../../providers/postgres';
 import type { OperationContext, OperationResult } from '../../providers/types';
-import { createPair, Writer } from './cluster';
+import { createPair, settingsOf, Writer } from './cluster';
 import type { PgPair } from './cluster';
 
 jest.setTimeout(120_000);
@@ -27,20 +27,6 @@ const site = (name: string, role: PlanSite['role']): PlanSite => ({
 });
 const east = site('east', 'protected');
 const west = site('west', 'recovery');
-
-function settingsOf(pair: PgPair, extra: JsonObject = {}): JsonObject {
-  return {
-    database: 'postgres',
-    osUser: pair.osUser,
-    binDir: pair.binDir,
-    archive: pair.archiveDir,
-    nodes: {
-      protected: { host: pair.primary.host, port: pair.primary.port, dataDir: pair.primary.dataDir },
-      recovery: { host: pair.standby.host, port: pair.standby.port, dataDir: pair.standby.dataDir },
-    },
-    ...extra,
-  };
-}
 
 async function op(kind: string, at: PlanSite, settings: JsonObject, params: JsonObject = {}): Promise<OperationResult> {
   const ctx: OperationContext = {
