@@ -21,6 +21,8 @@ export interface StepOutcome {
   recoveryPointAt?: number;
   /** Captured output of a command, or an HTTP response's status and the start of its body. */
   output?: string;
+  /** What the provider measured (positions, losses): a failover's promote reads its final sync's. */
+  data?: JsonObject;
 }
 
 export interface CompileInput {

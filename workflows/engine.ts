@@ -20,7 +20,7 @@ import type { StepInput, StepOutcome } from '../activities/types';
 import { MinHeap } from '../compiler/graph';
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
 import { POINT_OF_NO_RETURN } from '../compiler/plan';
-import type { Budget, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
+import type { Budget, JsonObject, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
 import type { StepDecisionInput } from './messages';
 import type { Decision, RunRecord, StepRecord } from './record';
 
@@ -81,6 +81,8 @@ export class StepEngine {
   private readonly failureDecision = new Map<string, 'retry' | 'skip'>();
   private readonly remoteUndoneIds: string[] = [];
   private readonly lossAccepted = new Set<string>();
+  /** Data of the syncReplication steps that succeeded, by step id (a promote reads its final sync's). */
+  private readonly synced = new Map<string, JsonObject>();
   private noReturnPassed = false;
   private done = 0;
   private paused = false;
@@ -380,6 +382,7 @@ export class StepEngine {
           rec.changed = out.changed;
           rec.message = out.message;
           if (out.recoveryPointAt !== undefined) rec.recoveryPointAt = out.recoveryPointAt;
+          if (out.data && step.kind === 'syncReplication') this.synced.set(step.id, out.data);
         }
         return true;
       } catch (err) {
@@ -465,6 +468,9 @@ export class StepEngine {
       params = { ...params, failoverAt: choice.failoverAt };
       if (choice.recoveryPoint) params.recoveryPoint = choice.recoveryPoint;
       if (choice.acceptDataLoss || this.lossAccepted.has(step.id)) params.acceptDataLoss = true;
+      // What the final sync measured at the source (a crashed database's end of WAL): the promote compares.
+      const source = step.workload ? this.synced.get(`${step.workload}/finalSync`) : undefined;
+      if (source && wf.patched('drover-promote-source-v1')) params.source = source;
     }
     const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params, site, peer };
     if (this.spec.simulation) input.simulation = this.spec.simulation;

@@ -10,6 +10,7 @@ import type { OperationContext, OperationResult } from '../types';
 import type { PgOperation } from './index';
 import { answers, controlData, lsn, mustRun, nodeAt, query, running, start, stop, writeOwned } from './node';
 import type { PgNode } from './node';
+import { lostAgainst, tailData, tailOf, walTail } from './wal';
 
 const FENCED = 'drover.fenced';
 const PROMOTED = 'drover.promoted';
@@ -90,6 +91,17 @@ export const stopNode: PgOperation = async (node, ctx) => {
 export function syncOperation(env: NodeJS.ProcessEnv): PgOperation {
   return async (source, ctx, p) => {
     const standby = nodeAt(p, ctx.peer, env);
+    if (p.proveCaughtUp !== true && !(await running(source)) && existsSync(join(source.dataDir, 'PG_VERSION'))) {
+      // A failover's final sync at a stopped or crashed primary: nothing more can be shipped, but its own
+      // WAL says what it wrote; the promote compares that with what the standby recovered.
+      const tail = await walTail(source);
+      const last = tail.commits[tail.commits.length - 1];
+      return {
+        changed: false,
+        message: `${source.label} is not running (${tail.state}); its WAL on timeline ${tail.timeline} ends at ${tail.walEnd}, ${tail.commitCount} commit(s) since its checkpoint at ${tail.from}${last ? `, the last at ${iso(last[1])}` : ''}`,
+        data: tailData(tail),
+      };
+    }
     if (p.proveCaughtUp !== true) {
       const [pos] = await query<{ lsn: string }>(source, 'SELECT pg_switch_wal()::text AS lsn');
       const [st] = await query<{ replay: string | null; at: Date | null }>(
@@ -144,9 +156,12 @@ export function syncOperation(env: NodeJS.ProcessEnv): PgOperation {
 }
 
 /**
- * promote (the standby): `pg_promote()`, then it accepts writes. In a failover the loss is measured, not
- * assumed: the last replayed commit (time and LSN) against the primary's last position the standby knew
- * of; over the RPO it needs `acceptDataLoss` (DataLossNotAccepted otherwise, nothing promoted).
+ * promote (the standby): `pg_promote()`, then it accepts writes. Promotion replays all the standby has
+ * received, so what a failover loses is what the primary wrote and never sent. It is measured, not assumed:
+ * the final sync read the old primary's WAL on its host (`params.source`: where it ends, its commits), and
+ * the promote compares it with the standby's end of WAL. Over the RPO it needs `acceptDataLoss`
+ * (DataLossNotAccepted otherwise, nothing promoted). When the old primary could not be read (its host is
+ * gone), the loss is unknown: the gate uses the age of the standby's last commit, and the message says so.
  */
 export const promote: PgOperation = async (node, ctx, p): Promise<OperationResult> => {
   const [state] = await query<{ recovery: boolean }>(node, 'SELECT pg_is_in_recovery() AS recovery');
@@ -164,28 +179,13 @@ export const promote: PgOperation = async (node, ctx, p): Promise<OperationResul
       'InvalidInput',
       `${node.label} is a streaming standby: it can only be promoted at its latest point, not ${String(p.recoveryPoint)} (test mode restores an older point from the archive)`,
     );
-  const [pos] = await query<{
-    replayed: string | null;
-    received: string | null;
-    at: Date | null;
-    known: string | null;
-  }>(
-    node,
-    `SELECT pg_last_wal_replay_lsn()::text AS replayed, pg_last_wal_receive_lsn()::text AS received,
-            pg_last_xact_replay_timestamp() AS at,
-            (SELECT latest_end_lsn::text FROM pg_stat_wal_receiver) AS known`,
-  );
-  const known = [pos!.known, pos!.received].reduce((a, b) => (lsn(b) > lsn(a) ? b : a), pos!.replayed);
-  const missingBytes = lsn(known) - lsn(pos!.replayed);
+  const before = await position(node);
+  const source = tailOf(p.source);
   const failoverAt = Number(p.failoverAt ?? Date.now());
-  const lastCommit = pos!.at?.getTime();
-  const lossMs = missingBytes > 0n && lastCommit !== undefined ? Math.max(0, failoverAt - lastCommit) : 0;
+  const loss = measureLoss(before, source, failoverAt);
   const rpoMs = Number(p.rpoMs ?? 0);
-  if (rpoMs > 0 && lossMs > rpoMs && p.acceptDataLoss !== true)
-    throw new ProviderError(
-      'DataLossNotAccepted',
-      `${node.label} replayed up to ${pos!.replayed} (last commit ${lastCommit ? iso(lastCommit) : 'none'}); the primary was at ${known}: about ${ago(lossMs)} of writes would be lost, over the RPO of ${ago(rpoMs)}`,
-    );
+  if (rpoMs > 0 && loss.ms > rpoMs && p.acceptDataLoss !== true)
+    throw new ProviderError('DataLossNotAccepted', `${node.label}: ${loss.text}, over the RPO of ${ago(rpoMs)}`);
   await query(node, 'SELECT pg_promote(true, 60)');
   const writable = await until(ctx, 60_000, async () => {
     const [r] = await query<{ recovery: boolean }>(node, 'SELECT pg_is_in_recovery() AS recovery');
@@ -193,21 +193,73 @@ export const promote: PgOperation = async (node, ctx, p): Promise<OperationResul
   });
   if (!writable)
     throw new ProviderError('InvalidState', `${node.label} did not leave recovery within 60 s of pg_promote()`, true);
-  const pointAt = lastCommit ?? Date.now();
-  writeOwned(node, PROMOTED, JSON.stringify({ at: new Date().toISOString(), pointAt, replayed: pos!.replayed, known }));
+  // After promotion the replay position and last replayed commit stay as recovery left them: the exact point.
+  const after = await position(node);
+  const final = measureLoss(after, source, failoverAt);
+  const lastCommit = after.at?.getTime();
+  // Nothing lost: the copy is whole as of the failover. Else (or unknown) it holds what was committed up to its last replay.
+  const pointAt = final.known && final.commits === 0 ? failoverAt : (lastCommit ?? failoverAt);
+  writeOwned(node, PROMOTED, JSON.stringify({ at: new Date().toISOString(), pointAt, recovered: after.end }));
   return {
     changed: true,
-    message: `${node.label} promoted (pg_promote) and accepts writes; it had replayed ${pos!.replayed} (last commit ${lastCommit ? iso(lastCommit) : 'none'}), the primary's last known position was ${known}${missingBytes > 0n ? `: ${missingBytes} bytes, about ${ago(lossMs)} of writes, lost` : ': nothing lost'}`,
+    message: `${node.label} promoted (pg_promote) and accepts writes; it recovered up to ${after.end} (last commit ${lastCommit ? iso(lastCommit) : 'none'}); ${final.text}`,
     recoveryPointAt: pointAt,
     data: {
       recoveryPoint: iso(pointAt),
-      dataLossMs: lossMs,
-      replayedLsn: pos!.replayed ?? '',
-      primaryLsn: known ?? '',
-      missingBytes: Number(missingBytes),
+      recoveredLsn: after.end,
+      lossKnown: final.known,
+      dataLossMs: final.ms,
+      ...(source ? { primaryLsn: source.walEnd, lostCommits: final.commits, missingBytes: Number(final.bytes) } : {}),
     },
   };
 };
+
+/** Where a standby's WAL ends (the furthest of received and replayed: promotion replays all it received). */
+async function position(node: PgNode): Promise<{ end: string; at: Date | null }> {
+  const [r] = await query<{ replayed: string | null; received: string | null; at: Date | null }>(
+    node,
+    `SELECT pg_last_wal_replay_lsn()::text AS replayed, pg_last_wal_receive_lsn()::text AS received,
+            pg_last_xact_replay_timestamp() AS at`,
+  );
+  const end = lsn(r!.received) > lsn(r!.replayed) ? r!.received : r!.replayed;
+  return { end: end ?? '0/0', at: r!.at };
+}
+
+/** The loss of a copy ending at `pos` against the old primary's WAL (known), or the age of its last commit. */
+function measureLoss(
+  pos: { end: string; at: Date | null },
+  source: ReturnType<typeof tailOf>,
+  failoverAt: number,
+): { known: boolean; ms: number; commits: number; bytes: bigint; text: string } {
+  const last = pos.at?.getTime();
+  if (!source) {
+    const ms = last !== undefined ? Math.max(0, failoverAt - last) : 0;
+    return {
+      known: false,
+      ms,
+      commits: 0,
+      bytes: 0n,
+      text: `the old primary's WAL could not be read (its final sync did not answer), so what it wrote after ${pos.end} is unknown: up to ${ago(ms)} of writes may be lost`,
+    };
+  }
+  const lost = lostAgainst(source, pos.end);
+  if (lost.commits === 0 && !lost.atLeast)
+    return {
+      known: true,
+      ms: 0,
+      commits: 0,
+      bytes: lost.bytes,
+      text: `the old primary's WAL ends at ${source.walEnd}: nothing committed is lost${lost.bytes > 0n ? ` (its last ${lost.bytes} bytes of WAL hold no commit)` : ''}`,
+    };
+  const ms = lost.last !== undefined ? Math.max(0, lost.last - (last ?? lost.first!)) : 0;
+  return {
+    known: true,
+    ms,
+    commits: lost.commits,
+    bytes: lost.bytes,
+    text: `the old primary's WAL ends at ${source.walEnd}: ${lost.atLeast ? 'at least ' : ''}${lost.commits} commit(s), ${lost.bytes} bytes of WAL, about ${ago(ms)} of writes lost`,
+  };
+}
 
 /**
  * demote (a promote's compensation, on rollback): stopped and fenced as a standby. What it wrote since the
@@ -229,7 +281,14 @@ export const demote: PgOperation = async (node, ctx) => {
 export const restoreInPlace: PgOperation = async (node) => {
   const [r] = await query<{ recovery: boolean }>(node, 'SELECT pg_is_in_recovery() AS recovery');
   if (r!.recovery) throw new ProviderError('InvalidState', `${node.label} is still a standby: promote it first`);
-  return { changed: false, message: `${node.label} is the recovered database (the promoted standby): nothing to copy` };
+  // The run's achieved RPO is read from its restores: the point the promote measured.
+  const marker = join(node.dataDir, PROMOTED);
+  const info = existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { pointAt?: number }) : {};
+  return {
+    changed: false,
+    message: `${node.label} is the recovered database (the promoted standby): nothing to copy`,
+    ...(info.pointAt ? { recoveryPointAt: info.pointAt } : {}),
+  };
 };
 
 /** waitReady: the node accepts connections and, in production, writes. */

@@ -4,7 +4,7 @@
  * directory, on the worker that serves the site (which must be the database host).
  */
 import { execFile } from 'node:child_process';
-import { chownSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import type { JsonObject, PlanSite } from '../../compiler/plan';
@@ -125,7 +125,7 @@ export function server(
       argv,
       {
         cwd: '/',
-        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C' },
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', LANG: 'C', TZ: 'UTC' },
         maxBuffer: 8 * 1024 * 1024,
         ...(signal ? { signal } : {}),
       },
@@ -168,9 +168,31 @@ export async function controlData(node: PgNode): Promise<Record<string, string>>
   return map;
 }
 
-/** Whether a postmaster runs on the data directory (`pg_ctl status`: 0 running, 3 not running). */
+/**
+ * Whether a postmaster runs on the data directory (`pg_ctl status`: 0 running, 3 not running). A killed
+ * postmaster stays a zombie until its parent reaps it (seconds under some inits), and `pg_ctl` counts a
+ * zombie as running: on Linux its state in /proc says it is dead.
+ */
 export async function running(node: PgNode): Promise<boolean> {
-  return (await server(node, 'pg_ctl', ['status', '-D', node.dataDir])).code === 0;
+  if ((await server(node, 'pg_ctl', ['status', '-D', node.dataDir])).code !== 0) return false;
+  return !postmasterDead(node);
+}
+
+/** The postmaster of postmaster.pid has exited (gone, or a zombie); false when that cannot be read. */
+function postmasterDead(node: PgNode): boolean {
+  let pid: string | undefined;
+  try {
+    pid = readFileSync(join(node.dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]?.trim();
+  } catch {
+    return false;
+  }
+  if (!pid || !/^\d+$/.test(pid) || !existsSync('/proc/self/stat')) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
 }
 
 /** Writes a file into a data directory, owned like the directory (the server runs as its owner). */
@@ -204,7 +226,12 @@ export async function start(node: PgNode, signal?: AbortSignal): Promise<void> {
 
 export async function stop(node: PgNode, mode: 'fast' | 'immediate' = 'fast', signal?: AbortSignal): Promise<boolean> {
   if (!(await running(node))) return false;
-  await mustRun(node, 'pg_ctl', ['stop', '-w', '-t', '120', '-m', mode, '-D', node.dataDir], signal);
+  try {
+    await mustRun(node, 'pg_ctl', ['stop', '-w', '-t', '120', '-m', mode, '-D', node.dataDir], signal);
+  } catch (e) {
+    // It died while pg_ctl waited (killed, crashed): stopped all the same.
+    if (await running(node)) throw e;
+  }
   return true;
 }
 

@@ -69,6 +69,12 @@ export interface PgPair {
    * fails ("another server might be running"). Default 10 s, then throws.
    */
   waitGone(node: PgNode, timeoutMs?: number): Promise<void>;
+  /**
+   * Signals the node's server processes whose title holds `title` (`walsender`, `walreceiver`): SIGSTOP of
+   * a primary's walsender holds back the WAL its standby gets while the primary keeps committing (a link
+   * that cannot keep up), SIGCONT lets it go on. Returns how many processes were signalled.
+   */
+  signalProcess(node: PgNode, title: string, sig: NodeJS.Signals): number;
   /** How many postgres processes of this pair are alive (any server whose working dir is in `root`). */
   processes(): number;
   /** A plain base backup of the primary (`-X stream -c fast`, no standby config) into `dir` under `root`. */
@@ -402,6 +408,20 @@ class Pair implements PgPair {
     const children = tree ? childrenOf(pid) : [];
     signal(pid, sig);
     for (const child of children) signal(child, sig);
+  }
+
+  signalProcess(node: PgNode, title: string, sig: NodeJS.Signals): number {
+    const pid = postmasterPid(node.dataDir);
+    if (pid === undefined) throw new Error(`${node.name}: no postmaster.pid in ${node.dataDir}`);
+    const matching = childrenOf(pid).filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes(title);
+      } catch {
+        return false;
+      }
+    });
+    for (const child of matching) signal(child, sig);
+    return matching.length;
   }
 
   async waitGone(node: PgNode, timeoutMs = 10_000): Promise<void> {

@@ -98,32 +98,95 @@ test('switchover under write load loses no committed row; reprotect rewinds the 
   }
 });
 
-test('failover after the primary is SIGKILLed under load promotes the standby and reports what it lost', async () => {
+/**
+ * A failover's chain at a killed primary, as disaster-recovery runs it: shutdown and fence (best effort),
+ * the final sync reading the old primary's WAL, the promote comparing. Returns the promote's result.
+ */
+async function failover(settings: JsonObject, failoverAt: number, rpoMs = 60_000): Promise<OperationResult> {
+  await op('shutdown', east, settings);
+  expect((await op('fence', east, settings)).changed).toBe(true);
+  const sync = await op('syncReplication', east, settings);
+  expect(sync.message).toMatch(/is not running \(in production\); its WAL on timeline 1 ends at/);
+  return op('promote', west, settings, { recoveryPoint: 'latest', rpoMs, failoverAt, source: sync.data! });
+}
+
+test('failover after the primary is SIGKILLed under load: the loss it reports is the commits the standby never got', async () => {
   const pair = await createPair();
   try {
     const settings = settingsOf(pair);
     const writer = new Writer(pair, pair.primary);
     writer.start();
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 500));
+    // A link that cannot keep up: the primary's walsender is held, the primary goes on committing.
+    expect(pair.signalProcess(pair.primary, 'walsender', 'SIGSTOP')).toBe(1);
+    await new Promise((r) => setTimeout(r, 400));
     pair.kill(pair.primary, 'SIGKILL');
     const failoverAt = Date.now();
     await writer.stop();
-    await op('shutdown', east, settings).catch(() => undefined);
-    expect((await op('fence', east, settings)).changed).toBe(true);
-    const promoted = await op('promote', west, settings, { recoveryPoint: 'latest', rpoMs: 60_000, failoverAt });
+    const promoted = await failover(settings, failoverAt);
     const missing = await lost(pair, pair.standby, writer);
-    // Both figures, side by side: the provider's measured loss and the rows really missing.
+    const data = promoted.data as { lostCommits: number; dataLossMs: number; lossKnown: boolean };
     console.log(
-      `failover after SIGKILL: reported ${JSON.stringify(promoted.data)}; ${missing} of ${writer.acknowledged.length} acknowledged rows missing`,
+      `failover after SIGKILL with the WAL held back: the promote reports "${promoted.message}"; ${missing} of ${writer.acknowledged.length} acknowledged rows are missing`,
     );
-    expect(promoted.changed).toBe(true);
-    expect(promoted.data).toMatchObject({ dataLossMs: expect.any(Number), missingBytes: expect.any(Number) });
-    if (missing === 0) expect(promoted.message).toMatch(/nothing lost|bytes/);
-    else expect(Number((promoted.data as { missingBytes: number }).missingBytes)).toBeGreaterThan(0);
+    expect(data.lossKnown).toBe(true);
+    expect(missing).toBeGreaterThan(10);
+    // Every missing row was a commit the standby never got; beyond them only the writer's one unacknowledged
+    // commit and the server's own (autovacuum) can be lost.
+    expect(data.lostCommits).toBeGreaterThanOrEqual(missing);
+    expect(data.lostCommits).toBeLessThanOrEqual(missing + 3);
+    expect(promoted.message).toMatch(
+      new RegExp(`: ${data.lostCommits} commit\\(s\\), \\d+ bytes of WAL, about .* of writes lost`),
+    );
+    // The time it reports lost spans the missing rows' commits (their `at` is their transaction's start).
+    const [span] = await pair.query(
+      pair.standby,
+      'SELECT extract(epoch FROM max(at)) * 1000 AS newest FROM drover_load',
+    );
+    expect(promoted.recoveryPointAt).toBeGreaterThanOrEqual(Math.floor(Number(span!.newest)));
+    expect(data.dataLossMs).toBeGreaterThan(200);
     // The fenced old primary cannot be started as a primary by Drover.
     await expect(op('powerOn', east, settings)).rejects.toMatchObject({ type: 'InvalidState' });
   } finally {
     await pair.remove();
+  }
+});
+
+test('failover after SIGKILL with nothing held back loses nothing, and says so; over the RPO it promotes nothing without acceptDataLoss', async () => {
+  const pair = await createPair();
+  try {
+    const settings = settingsOf(pair);
+    const writer = new Writer(pair, pair.primary);
+    writer.start();
+    await new Promise((r) => setTimeout(r, 500));
+    pair.kill(pair.primary, 'SIGKILL');
+    await writer.stop();
+    const promoted = await failover(settings, Date.now());
+    expect(await lost(pair, pair.standby, writer)).toBe(0);
+    expect(promoted.message).toMatch(/nothing committed is lost/);
+    expect(promoted.data).toMatchObject({ lossKnown: true, lostCommits: 0, dataLossMs: 0 });
+  } finally {
+    await pair.remove();
+  }
+
+  const held = await createPair();
+  try {
+    const settings = settingsOf(held);
+    const writer = new Writer(held, held.primary);
+    writer.start();
+    await new Promise((r) => setTimeout(r, 300));
+    held.signalProcess(held.primary, 'walsender', 'SIGSTOP');
+    await new Promise((r) => setTimeout(r, 600));
+    held.kill(held.primary, 'SIGKILL');
+    await writer.stop();
+    const err = (await failover(settings, Date.now(), 100).catch((e: unknown) => e)) as ProviderError;
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.type).toBe('DataLossNotAccepted');
+    expect(err.message).toMatch(/commit\(s\), .* of writes lost, over the RPO of 0\.1s/);
+    const [r] = await held.query(held.standby, 'SELECT pg_is_in_recovery() AS recovery');
+    expect(r?.recovery).toBe(true); // nothing promoted
+  } finally {
+    await held.remove();
   }
 });
 
