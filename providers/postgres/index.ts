@@ -67,9 +67,9 @@ export function createPostgres(deps: { env?: NodeJS.ProcessEnv; cwd?: string } =
   const operations: Partial<Record<InfraKind, Operation>> = {};
   for (const [kind, fn] of Object.entries(ops) as [InfraKind, PgOperation][])
     operations[kind] = async (params, ctx) => {
-      // Plan-level readiness checks carry no workload: they need no node.
+      // Plan-level readiness checks carry no workload (capacity's settings are every workload's): no node.
       const node =
-        params.settings && !params.check
+        params.settings && (!params.check || params.check === 'replication')
           ? isTest(params)
             ? testNode(params, env)
             : nodeAt(params, ctx.site, env)
@@ -191,20 +191,34 @@ async function replicationCheck(
     'SELECT (SELECT status FROM pg_stat_wal_receiver) AS status',
   );
   if (rx!.status !== 'streaming') fail(`${standby.label} is not streaming (${rx!.status ?? 'no WAL receiver'})`);
-  const [lag] = await query<{ bytes: string | null; secs: number | null; archived: Date | null }>(
+  const [lag] = await query<{
+    bytes: string | null;
+    secs: number | null;
+    archived: Date | null;
+    behind: boolean;
+    failing: boolean;
+  }>(
     primary,
     `SELECT (SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn) FROM pg_stat_replication ORDER BY replay_lsn LIMIT 1)::text AS bytes,
             (SELECT extract(epoch FROM replay_lag) FROM pg_stat_replication ORDER BY replay_lsn LIMIT 1)::float AS secs,
-            (SELECT last_archived_time FROM pg_stat_archiver) AS archived`,
+            a.last_archived_time AS archived,
+            -- Archiving keeps up when the newest archived segment is the one before the segment being written.
+            coalesce(a.last_archived_wal < pg_walfile_name(pg_current_wal_lsn() - pg_size_bytes(current_setting('wal_segment_size'))), true) AS behind,
+            coalesce(a.last_failed_time > coalesce(a.last_archived_time, '-infinity'), false) AS failing
+       FROM pg_stat_archiver a`,
   );
   const rpoMs = Number(p.rpoMs ?? 0);
   const lagMs = (lag!.secs ?? 0) * 1000;
   if (rpoMs > 0 && lagMs > rpoMs) fail(`replay lag ${lagMs} ms is over the RPO of ${rpoMs} ms`);
   const archiveAge = lag!.archived ? Date.now() - lag!.archived.getTime() : undefined;
-  if (standby.settings.archive && rpoMs > 0 && (archiveAge === undefined || archiveAge > rpoMs))
-    fail(
-      `the newest archived WAL is ${archiveAge === undefined ? 'missing' : `${Math.round(archiveAge / 1000)}s old`}, over the RPO`,
-    );
+  if (standby.settings.archive) {
+    if (lag!.failing) fail(`archiving fails on ${primary.label} (pg_stat_archiver: the last attempt failed)`);
+    // An idle primary archives nothing new: only WAL waiting for the archive can be too old.
+    if (rpoMs > 0 && lag!.behind && (archiveAge === undefined || archiveAge > rpoMs))
+      fail(
+        `the archive is behind: the newest archived WAL is ${archiveAge === undefined ? 'missing' : `${Math.round(archiveAge / 1000)}s old`}, over the RPO`,
+      );
+  }
   return {
     changed: false,
     message: `${standby.label} streams from ${primary.label}: ${lag!.bytes ?? 0} bytes, ${lagMs} ms behind (RPO ${rpoMs} ms)${archiveAge !== undefined ? `; newest archived WAL ${Math.round(archiveAge / 1000)}s old` : ''}`,

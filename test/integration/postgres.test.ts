@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { compile } from '../../compiler';
 import { WORKFLOW_TYPE } from '../../workflows/messages';
+import { readinessChecks } from '../../reports/readiness';
 import type { RunRecord } from '../../workflows/record';
 import { createPair, settingsOf, Writer } from '../postgres/cluster';
 import type { PgPair } from '../postgres/cluster';
@@ -210,6 +211,43 @@ test('webshop-postgres: one plan tests simulated VMs and a real database copy to
     expect(await s.inventory()).toEqual(before);
     expect(existsSync(copy)).toBe(false);
     expect(await pair.accepts(port)).toBe(false);
+  } finally {
+    await s.stopWorkers();
+    await pair.remove();
+  }
+});
+
+test('orders-db readiness on real servers: streaming within the RPO passes with what it saw; a stopped standby fails its check, naming it', async () => {
+  const pair = await createPair();
+  const s = scenario('orders-db.yaml', pair, 'orders', {
+    port: await pair.freePort(),
+    dataDir: join(pair.root, 'copy'),
+  });
+  try {
+    await s.startWorkers();
+    const ok = readinessChecks((await s.runToEnd('readiness')) as RunRecord)!;
+    const detail = (r: typeof ok) => r.checks.find((c) => c.step === 'orders/preCheck')!;
+    expect(detail(ok)).toMatchObject({ passed: true });
+    expect(detail(ok).detail).toMatch(/streams from .*: \d+ bytes, [\d.]+ ms behind/);
+    expect(ok.checks.find((c) => c.step === 'plan/capacity')!.detail).toMatch(/GB free for its test copy/);
+    expect(ok.ready).toBe(true);
+
+    pair.kill(pair.standby, 'SIGKILL');
+    await pair.waitGone(pair.standby);
+    const s2 = scenario('orders-db.yaml', pair, 'orders', {
+      port: await pair.freePort(),
+      dataDir: join(pair.root, 'copy'),
+    });
+    await s.stopWorkers();
+    await s2.startWorkers();
+    try {
+      const bad = readinessChecks((await s2.runToEnd('readiness')) as RunRecord)!;
+      expect(bad.ready).toBe(false);
+      expect(detail(bad)).toMatchObject({ passed: false });
+      expect(detail(bad).detail).toMatch(new RegExp(`127\\.0\\.0\\.1:${pair.standby.port}\\) does not answer`));
+    } finally {
+      await s2.stopWorkers();
+    }
   } finally {
     await s.stopWorkers();
     await pair.remove();
