@@ -12,6 +12,7 @@ import type winston from 'winston';
 import { compile, formatDiagnostic, INFRASTRUCTURE_KINDS, sha256 } from '../compiler';
 import type { Partition, Plan, ProviderName } from '../compiler';
 import { DEFAULT_SHARD_SIZE, partitionPlan, shardPlanOf, skeletonOf } from '../compiler/partition';
+import { isPlainName, outsideOf } from '../compiler/paths';
 import { compileDrill } from '../compiler/scenario';
 import type { Scenario } from '../compiler/scenario';
 import { seedSite } from '../providers/simulator';
@@ -61,6 +62,12 @@ export function createActivities(deps: ActivityDeps) {
 
   /** A drill scenario: `scenarios/<name>.yaml` in the runbook's folder. */
   function readScenario(runbook: string, name: string): { file: string; text: string; sha256: string } {
+    if (!isPlainName(name))
+      throw ApplicationFailure.create({
+        type: 'InvalidRunbook',
+        nonRetryable: true,
+        message: `"${name}" cannot name a drill scenario: a scenario is a file name in scenarios/ next to the runbook (letters, digits, . _ -)`,
+      });
     const file = join(dirname(runbook), 'scenarios', `${name}.yaml`);
     try {
       const text = readFileSync(resolve(deps.cwd, file), 'utf8');
@@ -78,6 +85,13 @@ export function createActivities(deps: ActivityDeps) {
     const commit = gitCommitOf(input.runbook, deps.cwd);
     const size = input.shardSize ?? DEFAULT_SHARD_SIZE;
     const scenario = input.scenario ? readScenario(input.runbook, input.scenario) : undefined;
+    const outside = input.simulationDir !== undefined ? outsideOf('.drover/drills', input.simulationDir) : undefined;
+    if (outside)
+      throw ApplicationFailure.create({
+        type: 'InvalidRunbook',
+        nonRetryable: true,
+        message: `a drill's simulated site would live in ${input.simulationDir}, which ${outside}: give the drill a workflow id without \`..\` (drover drill --id)`,
+      });
     const key = [
       input.runbook,
       input.mode,

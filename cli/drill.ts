@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../compiler';
+import { isPlainName, outsideOf } from '../compiler/paths';
 import type { Command } from './commands';
 import { seedOption } from './commands';
 import { gitCommitOf } from './files';
@@ -47,6 +48,13 @@ The workflow input, for the Temporal CLI or a schedule:
       }
     };
     if (!name) throw new UsageError(`name a scenario with --scenario (in ${dir}: ${available().join(', ') || 'none'})`);
+    if (!isPlainName(name))
+      throw new UsageError(
+        `--scenario ${name}: a scenario is a file name in ${dir} (letters, digits, . _ -), not a path; scenarios there: ${available().join(', ') || 'none'}`,
+      );
+    const id = values.id as string | undefined;
+    if (id !== undefined && outsideOf('.drover/drills', `.drover/drills/${id}`))
+      throw new UsageError(`--id ${id}: a drill's id names its folder under .drover/drills/: use one without \`..\``);
     const seed = seedOption(values.seed);
     const color = useColor(io, 'stderr', values.color as boolean | undefined);
     const read = (path: string, what: string) => {

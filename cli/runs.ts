@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatDuration } from '../compiler';
+import { fileNameOf } from '../compiler/paths';
 import type { Command } from './commands';
 import { modeOption } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
@@ -281,13 +282,28 @@ function finish(record: RunRecord | undefined, io: CliIO, ok: RunRecord['status'
   return ok.includes(record.status) && (readiness?.ready ?? true) ? EXIT.ok : EXIT.failed;
 }
 
+/** `--out FILE`: the path you give, written as it is; a folder that is missing or not yours is a clear error. */
+function writeOut(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'an error';
+    throw new UserError(
+      `cannot write the report to ${path} (${code})`,
+      'give --out a file in a folder that exists and that you may write to',
+    );
+  }
+}
+
 /** Writes the run's reports under .drover/reports/ and says where. */
 export function writeReports(record: RunRecord, io: CliIO): string {
   const dir = join(io.cwd, '.drover', 'reports');
+  // The file is named after the run, made one plain file name: a workflow id can hold `/` or `..`.
+  const name = fileNameOf(record.workflowId);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${record.workflowId}.json`), toJson(record));
-  writeFileSync(join(dir, `${record.workflowId}.md`), toMarkdown(record));
-  return `reports: .drover/reports/${record.workflowId}.json, .md\n`;
+  writeFileSync(join(dir, `${name}.json`), toJson(record));
+  writeFileSync(join(dir, `${name}.md`), toMarkdown(record));
+  return `reports: .drover/reports/${name}.json, .md\n`;
 }
 
 export function summary(record: RunRecord): string {
@@ -375,7 +391,7 @@ objective, for CI. json: the run record, for tools.`,
             : format === 'junit'
               ? (await import('../reports/junit')).toJunit(record)
               : toMarkdown(record);
-      if (values.out) writeFileSync(resolve(io.cwd, values.out as string), text);
+      if (values.out) writeOut(resolve(io.cwd, values.out as string), text);
       else io.stdout(text);
       return EXIT.ok;
     } finally {

@@ -11,6 +11,7 @@ import { findCycles } from './graph';
 import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
 import type { ProviderName } from './plan';
+import { checkPaths } from './paths';
 import { checkPostgresWorkload } from './postgres';
 import { checkRetries } from './retry';
 import { isRecord, list } from './runbook';
@@ -48,6 +49,7 @@ export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]
   });
   for (const role of ['protected', 'recovery'] as const) checkVsphereSite(source, rb.sites?.[role], role, out);
   checkRetries(source, source.data, out);
+  checkPaths(source, source.data, out);
   return { diagnostics: out, ordering };
 }
 

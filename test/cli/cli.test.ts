@@ -156,6 +156,16 @@ describe('usage', () => {
     expect(drover('plan', 'runbooks/webshop.yaml', '--mode', 'party').stderr).toContain('unknown mode "party"');
   });
 
+  test('a drill scenario or id that is a path out of its folder is refused before anything runs', () => {
+    const scenario = drover('drill', 'runbooks/webshop.yaml', '--scenario', '../../etc/passwd');
+    expect(scenario.status).toBe(2);
+    expect(scenario.stderr).toContain('a scenario is a file name in runbooks/scenarios');
+    const id = drover('drill', 'runbooks/webshop.yaml', '--scenario', 'site-down', '--id', '../../x');
+    expect(id.status).toBe(2);
+    expect(id.stderr).toContain("a drill's id names its folder under .drover/drills/");
+    noStackTrace(scenario.all + id.all);
+  });
+
   test('--help everywhere', () => {
     for (const args of [['--help'], ['validate', '--help'], ['plan', '--help']]) {
       const r = drover(...args);

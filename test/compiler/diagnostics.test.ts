@@ -162,6 +162,13 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     column: 11,
     message: 'says nothing of how to undo',
   },
+  'path/outside': {
+    text:
+      BASE + 'steps:\n  - name: notify\n    command: { argv: [echo, hi], cwd: ../../etc }\n    compensation: none\n',
+    line: 23,
+    column: 39,
+    message: 'the command\'s working folder "../../etc" climbs out of its folder with `..`',
+  },
   'provider/unsupported': {
     text: workload(`        network: { map: { prod: dr } }\n        provider: postgres\n${PG}`),
     mode: 'test',

@@ -14,6 +14,8 @@ import { isCollection, isPair, parseDocument, visit } from 'yaml';
 import { compile, MODES } from '../../compiler';
 import type { Mode } from '../../compiler';
 import { RunbookSource } from '../../compiler/source';
+import { apply, TOKENS } from '../../bench/mutate';
+import type { Edit } from '../../bench/mutate';
 
 const ROOT = join(__dirname, '..', '..');
 const EXAMPLES = ['runbooks/webshop.yaml', 'runbooks/orders-db.yaml'].map((file) => ({
@@ -29,76 +31,7 @@ const params = (numRuns: number): fc.Parameters<unknown> => ({
   ...(process.env.FC_PATH ? { path: process.env.FC_PATH } : {}),
 });
 
-/** Pieces of YAML, runbook keys and awkward values: what a person (or a bad merge) puts in a runbook. */
-const TOKENS = [
-  '\n',
-  '  ',
-  ' ',
-  '- ',
-  ': ',
-  ':',
-  '[',
-  ']',
-  '{',
-  '}',
-  ', ',
-  '"',
-  "'",
-  '#',
-  '? ',
-  '|',
-  '>',
-  '\t',
-  '---\n',
-  '...\n',
-  '&a ',
-  '*a',
-  '&b ',
-  '*b',
-  '[]',
-  '{}',
-  'null',
-  '~',
-  '0',
-  '-1',
-  '1e999',
-  'true',
-  '!!str ',
-  '!!binary ',
-  '<<: ',
-  '%YAML 1.1\n',
-  'name',
-  'groups',
-  'workloads',
-  'dependsOn',
-  'steps',
-  'retry',
-  'maxInterval: 1s',
-  'initialInterval: 5m',
-  'nonRetryableErrors: [StorageFul]',
-  'priority',
-  'start',
-  'done',
-  'restore',
-  'toString',
-  '__proto__',
-  'constructor',
-  '{toString: 1}',
-  '15m',
-  '\u00a0',
-  '\ufeff',
-  '\r\n',
-];
-
 const token = fc.constantFrom(...TOKENS);
-
-/** One edit of a text: at a position taken modulo the text's length (or line count), so any edit applies. */
-type Edit =
-  | { kind: 'flip'; at: number; token: string }
-  | { kind: 'insert'; at: number; token: string }
-  | { kind: 'delete'; at: number; length: number }
-  | { kind: 'delete-line' | 'duplicate-line' | 'indent-line' | 'dedent-line'; line: number }
-  | { kind: 'replace-value'; line: number; token: string };
 
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   fc.record({ kind: fc.constantFrom('flip' as const, 'insert' as const), at: fc.nat(), token }),
@@ -114,37 +47,6 @@ const edit: fc.Arbitrary<Edit> = fc.oneof(
   }),
   fc.record({ kind: fc.constant('replace-value' as const), line: fc.nat(), token }),
 );
-
-function apply(text: string, e: Edit): string {
-  const at = (n: number) => (text.length === 0 ? 0 : n % text.length);
-  if (e.kind === 'insert') return text.slice(0, at(e.at)) + e.token + text.slice(at(e.at));
-  if (e.kind === 'flip') return text.slice(0, at(e.at)) + e.token + text.slice(at(e.at) + 1);
-  if (e.kind === 'delete') return text.slice(0, at(e.at)) + text.slice(at(e.at) + e.length);
-  const lines = text.split('\n');
-  const i = e.line % lines.length;
-  const line = lines[i]!;
-  switch (e.kind) {
-    case 'delete-line':
-      lines.splice(i, 1);
-      break;
-    case 'duplicate-line':
-      lines.splice(i, 0, line);
-      break;
-    case 'indent-line':
-      lines[i] = `  ${line}`;
-      break;
-    case 'dedent-line':
-      lines[i] = line.replace(/^ {1,2}/, '');
-      break;
-    case 'replace-value': {
-      // `key: value` → `key: <token>`; a list item `- value` → `- <token>`.
-      const m = /^(\s*(?:- )?[\w-]+:)/.exec(line) ?? /^(\s*-)/.exec(line);
-      lines[i] = m ? `${m[1]} ${e.token}` : line;
-      break;
-    }
-  }
-  return lines.join('\n');
-}
 
 const mutant = fc
   .record({ example: fc.constantFrom(...EXAMPLES), edits: fc.array(edit, { minLength: 1, maxLength: 4 }) })
