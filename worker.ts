@@ -3,6 +3,7 @@
  * `drover` (the orchestration: workflows and runbook compilation) and one per site (`drover-<site>`),
  * so a site's activities can run on a machine that reaches that site (`drover worker --site dc-west`).
  */
+import type { DataConverter } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
 import type winston from 'winston';
@@ -27,6 +28,8 @@ export interface DroverWorkerOptions {
   workflowBundle?: WorkflowBundle;
   /** Overrides the orchestration queue (tests use one per test). */
   orchestrationQueue?: string;
+  /** Payload encryption (security/codec.ts `dataConverterFromEnv`); a prebuilt bundle must have its failureConverterPath. */
+  dataConverter?: DataConverter;
 }
 
 export async function createDroverWorkers(opts: DroverWorkerOptions): Promise<Worker[]> {
@@ -44,6 +47,7 @@ export async function createDroverWorkers(opts: DroverWorkerOptions): Promise<Wo
         connection: opts.connection,
         namespace: opts.namespace,
         taskQueue: opts.orchestrationQueue ?? ORCHESTRATION_QUEUE,
+        ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
         ...(opts.workflowBundle
           ? { workflowBundle: opts.workflowBundle }
           : { workflowsPath: require.resolve('./workflows') }),
@@ -57,6 +61,7 @@ export async function createDroverWorkers(opts: DroverWorkerOptions): Promise<Wo
         connection: opts.connection,
         namespace: opts.namespace,
         taskQueue,
+        ...(opts.dataConverter ? { dataConverter: opts.dataConverter } : {}),
         activities,
         maxConcurrentActivityTaskExecutions: 500,
       }),

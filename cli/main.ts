@@ -9,6 +9,7 @@ import { historyCommand } from './history';
 import { parseArgs } from 'node:util';
 import { planCommand, validateCommand } from './commands';
 import { peopleCommands, reportCommand, runCommand, statusCommand } from './runs';
+import { codecServerCommand } from './codec';
 import { serverCommand, workerCommand } from './server';
 import type { Command } from './commands';
 import { EXIT, UsageError, UserError } from './io';
@@ -19,6 +20,7 @@ export const COMMANDS: Command[] = [
   planCommand,
   serverCommand,
   workerCommand,
+  codecServerCommand,
   runCommand,
   tabletopCommand,
   drillCommand,

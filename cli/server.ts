@@ -6,7 +6,7 @@ import { compile } from '../compiler';
 import type { Command } from './commands';
 import { findRunbooks } from './files';
 import { EXIT, UserError } from './io';
-import { temporalTarget, unreachable } from './temporal';
+import { dataConverterOf, temporalTarget, unreachable } from './temporal';
 
 /** The pinned Temporal CLI that `npm run setup:temporal` builds. */
 export function temporalBinary(root: string): string {
@@ -16,11 +16,17 @@ export function temporalBinary(root: string): string {
 export const serverCommand: Command = {
   name: 'server',
   summary: 'start the embedded Temporal dev server (SQLite under .temporal/, so runs survive restarts)',
-  usage: `drover server [--port 7233] [--ui-port 8233] [--db .temporal/drover.db]
+  usage: `drover server [--port 7233] [--ui-port 8233] [--db .temporal/drover.db] [--codec-endpoint URL]
 
 Runs the pinned Temporal CLI's dev server in the foreground until Ctrl-C. Its state is a SQLite file,
-so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>.`,
-  options: { port: { type: 'string' }, 'ui-port': { type: 'string' }, db: { type: 'string' } },
+so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>; with --codec-endpoint (a
+\`drover codec-server\`), it shows encrypted payloads decrypted.`,
+  options: {
+    port: { type: 'string' },
+    'ui-port': { type: 'string' },
+    db: { type: 'string' },
+    'codec-endpoint': { type: 'string' },
+  },
   allowPositionals: false,
   run({ values }, io) {
     const bin = temporalBinary(io.cwd);
@@ -49,6 +55,7 @@ so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>.`,
       'default',
       '--log-level',
       'warn',
+      ...(values['codec-endpoint'] ? ['--ui-codec-endpoint', values['codec-endpoint'] as string] : []),
     ];
     io.stderr(`drover: Temporal dev server on 127.0.0.1:${port}, UI http://127.0.0.1:${uiPort}, state ${db}\n`);
     return new Promise<number>((done) => {
@@ -98,15 +105,17 @@ Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS
     } catch (e) {
       throw unreachable(target, e);
     }
+    const dataConverter = dataConverterOf(io.env);
     const workers = await createDroverWorkers({
       connection,
       namespace: target.namespace,
       orchestration,
       siteQueues: queues,
       cwd: io.cwd,
+      ...(dataConverter ? { dataConverter } : {}),
     });
     io.stderr(
-      `drover: worker connected to ${target.address} (namespace ${target.namespace}); task queues: ${[...(orchestration ? ['drover'] : []), ...queues].join(', ')}\n`,
+      `drover: worker connected to ${target.address} (namespace ${target.namespace})${dataConverter ? ', payloads encrypted' : ''}; task queues: ${[...(orchestration ? ['drover'] : []), ...queues].join(', ')}\n`,
     );
     await runWorkers(workers);
     await connection.close();

@@ -5,7 +5,9 @@
  * 127.0.0.1:7233 and the `default` namespace.
  */
 import { Client, Connection } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { dataConverterFromEnv, KeyConfigError } from '../security/codec';
 import type { NativeConnectionOptions } from '@temporalio/worker';
 import { UserError } from './io';
 
@@ -41,10 +43,30 @@ export async function connectClient(
 ): Promise<{ client: Client; connection: Connection; target: TemporalTarget }> {
   const target = temporalTarget(env);
   try {
+    const dataConverter = dataConverterOf(env);
     const connection = await Connection.connect({ ...(target.connectionOptions as object), connectTimeout: '5s' });
-    return { client: new Client({ connection, namespace: target.namespace }), connection, target };
+    return {
+      client: new Client({ connection, namespace: target.namespace, ...(dataConverter ? { dataConverter } : {}) }),
+      connection,
+      target,
+    };
   } catch (e) {
+    if (e instanceof UserError) throw e;
     throw unreachable(target, e);
+  }
+}
+
+/** Payload encryption when DROVER_ENCRYPTION_KEYS is set (security/codec.ts); a bad key list is the user's to fix. */
+export function dataConverterOf(env: NodeJS.ProcessEnv): DataConverter | undefined {
+  try {
+    return dataConverterFromEnv(env);
+  } catch (e) {
+    if (e instanceof KeyConfigError)
+      throw new UserError(
+        e.message,
+        'DROVER_ENCRYPTION_KEYS=<id>=env:NAME|file:path,...; the first key encrypts, all decrypt',
+      );
+    throw e;
   }
 }
 

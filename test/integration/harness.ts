@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import type { Worker, WorkflowBundle } from '@temporalio/worker';
@@ -102,12 +103,18 @@ export class Scenario {
   serveOnly: (taskQueue: string) => boolean = () => true;
   /** Added to the workflow input, e.g. `{ shardSize: 8 }` to split even a small plan into shards. */
   runInput: Record<string, unknown> = {};
+  /** The client runs are started with (a test of payload encryption gives one with its data converter). */
+  client: Client;
+  /** Given to the workers with `bundle` (built with the converter's failureConverterPath). */
+  dataConverter: DataConverter | undefined;
+  bundle: WorkflowBundle | undefined;
 
   constructor(
     readonly h: Harness,
     /** The runbook text after edits; written as runbook.yaml. */
     readonly text: string,
   ) {
+    this.client = h.env.client;
     writeFileSync(join(this.dir, 'runbook.yaml'), text);
   }
 
@@ -145,7 +152,8 @@ export class Scenario {
       siteQueues: this.siteQueues().filter(this.serveOnly),
       cwd: this.dir,
       logger,
-      workflowBundle: this.h.bundle,
+      workflowBundle: this.bundle ?? this.h.bundle,
+      ...(this.dataConverter ? { dataConverter: this.dataConverter } : {}),
     });
     this.runs = this.workers.map((w) => w.run());
   }
@@ -160,7 +168,7 @@ export class Scenario {
   }
 
   async start(mode: Mode, workflowId = `${this.id}-${mode}`, taskQueue = this.queue): Promise<WorkflowHandle> {
-    const handle = await this.h.env.client.workflow.start(WORKFLOW_TYPE, {
+    const handle = await this.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue,
       workflowId,
       args: [{ runbook: 'runbook.yaml', mode, ...this.runInput }],
