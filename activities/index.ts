@@ -13,6 +13,7 @@ import { compile, formatDiagnostic, INFRASTRUCTURE_KINDS, sha256 } from '../comp
 import type { Partition, Plan, ProviderName } from '../compiler';
 import { DEFAULT_SHARD_SIZE, partitionPlan, shardPlanOf, skeletonOf } from '../compiler/partition';
 import { isPlainName, outsideOf } from '../compiler/paths';
+import { verifySignature } from '../security/signing';
 import { compileDrill } from '../compiler/scenario';
 import type { Scenario } from '../compiler/scenario';
 import { seedSite } from '../providers/simulator';
@@ -283,6 +284,10 @@ export type DroverActivities = ReturnType<typeof createActivities>;
  * its workloads. They run on the orchestration queue, with the worker's Temporal client.
  */
 export const preflightActivities = {
+  /** A signed approval's check, its verdict recorded in history (workflows/common.ts `verifyDecision`). */
+  async verifyApproval(input: { publicKey: string; message: string; signature: string }) {
+    return verifySignature(input);
+  },
   async checkSites(input: { sites: SiteQueue[] }): Promise<void> {
     await requireServedSites(Context.current().client, input.sites);
   },

@@ -1,9 +1,11 @@
 /** Commands that start and steer runs: run, status, approve, reject, dismiss, retry-step, skip-step, pause, resume, cancel, report. */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatDuration } from '../compiler';
 import { fileNameOf } from '../compiler/paths';
+import type { SignedFields } from '../security/approval-message';
+import { signApproval } from '../security/signing';
 import type { Command } from './commands';
 import { modeOption } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
@@ -406,15 +408,36 @@ function decisionCommand(name: string, decision: Decision, summaryText: string):
   return {
     name,
     summary: summaryText,
-    usage: `drover ${name} <workflow id> --step <step id> --by <name> [--comment TEXT]
+    usage: `drover ${name} <workflow id> --step <step id> --by <name> [--comment TEXT]${signs(decision) ? ' [--key FILE]' : ''}
 
 Sent as a Temporal Update, so a mistake (unknown step, not an approver, twice) is refused at once.
-The same works as a signal: temporal workflow signal --workflow-id <id> --name ${decision} --input '{"step":"<step id>","by":"<name>"}'`,
-    options: { step: { type: 'string' }, by: { type: 'string' }, comment: { type: 'string' } },
+The same works as a signal: temporal workflow signal --workflow-id <id> --name ${decision} --input '{"step":"<step id>","by":"<name>"}'${
+      signs(decision)
+        ? `
+--key: your Ed25519 private key (PEM): the decision is signed (run, step, decision, you, now) and the run
+counts it only if it verifies with your public key in the runbook's \`approvers\`. An approval whose
+approvers all have keys counts only signed decisions, unless it says \`signatures: optional\`.`
+        : ''
+    }`,
+    options: {
+      step: { type: 'string' },
+      by: { type: 'string' },
+      comment: { type: 'string' },
+      ...(signs(decision) ? { key: { type: 'string' as const } } : {}),
+    },
     allowPositionals: true,
     async run({ values, positionals }, io) {
       const id = onePositional(positionals, 'workflow id');
       if (!values.step || !values.by) throw new UsageError('--step and --by are required');
+      const signature = values.key
+        ? signedBy(resolve(io.cwd, values.key as string), {
+            run: id,
+            step: values.step as string,
+            decision: decision === 'approve' ? 'approved' : 'rejected',
+            by: values.by as string,
+            at: new Date().toISOString(),
+          })
+        : undefined;
       const { client, connection, msg } = await temporal(io);
       const update = {
         approve: msg.approveUpdate,
@@ -428,6 +451,7 @@ The same works as a signal: temporal workflow signal --workflow-id <id> --name $
           step: values.step as string,
           by: values.by as string,
           ...(values.comment ? { comment: values.comment as string } : {}),
+          ...(signature ? { signature } : {}),
         };
         const answer = await client.workflow.getHandle(id).executeUpdate(update, { args: [input] });
         io.stdout(`${id}: ${answer}\n`);
@@ -443,6 +467,23 @@ The same works as a signal: temporal workflow signal --workflow-id <id> --name $
       }
     },
   };
+}
+
+const signs = (d: Decision) => d === 'approve' || d === 'reject';
+
+/** The decision signed with the key in `file` (security/signing.ts); a key problem is the user's to fix. */
+function signedBy(file: string, fields: SignedFields): { at: string; value: string } {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`cannot read the key file ${file}`, 'give --key the PEM file of your Ed25519 private key');
+  }
+  try {
+    return { at: fields.at, value: signApproval(pem, fields) };
+  } catch (e) {
+    throw new UserError(`--key ${file}: ${(e as Error).message}`);
+  }
 }
 
 function signalCommand(name: 'pause' | 'resume' | 'cancel', summaryText: string): Command {

@@ -12,6 +12,7 @@ import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
 import type { ProviderName } from './plan';
 import { checkPaths } from './paths';
+import { checkApprovalSigning, checkApprovers } from './signing';
 import { checkPostgresWorkload } from './postgres';
 import { checkRetries } from './retry';
 import { isRecord, list } from './runbook';
@@ -37,7 +38,11 @@ export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]
   checkReferences(source, rb, names, out);
   checkCycles(source, ordering, out);
   checkObjectives(source, rb, out);
-  forEachCustomStep(rb, (step, path) => checkCustomStep(source, step, path, rb, out));
+  forEachCustomStep(rb, (step, path) => {
+    checkCustomStep(source, step, path, rb, out);
+    checkApprovalSigning(source, step, path, rb.approvers, out);
+  });
+  checkApprovers(source, source.data, out);
   forEachWorkload(rb, (w, path) => {
     list<Record<string, unknown>>(w.validations).forEach((v, i) =>
       checkOneAction(source, v, [...path, 'validations', i], VALIDATION_ACTIONS, 'validation', out),

@@ -24,6 +24,8 @@ export const DIAGNOSTIC_CODES = {
   'step/anchor': 'a custom step is anchored to an action its workload does not have',
   'retry/invalid': 'a retry policy Temporal cannot run as written (maxInterval below initialInterval, a zero interval)',
   'retry/unknown-error': 'a `nonRetryableErrors` entry names an error type nothing in Drover raises (often a typo)',
+  'approval/signing':
+    "an approver's public key is not an Ed25519 PEM key, or an approval that requires signatures names an approver without one",
   'approval/quorum': 'an approval requires more approvers than it names',
   'compensation/missing': 'a step that changes things has no compensation, so an abort cannot undo it',
   'provider/unsupported':

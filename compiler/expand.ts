@@ -535,6 +535,7 @@ export function expand(
     if (kind === 'approval') {
       params.required = s.approval!.required ?? 1;
       params.onTimeout = s.approval!.onTimeout ?? 'reject';
+      Object.assign(params, approvalSigning(s.approval!, rb.approvers));
       policy.timeoutMs = ms(s.approval!.timeout) ?? DEFAULT_APPROVAL_TIMEOUT_MS;
       delete params.timeout;
     }
@@ -569,4 +570,24 @@ export function expand(
     }
     return step;
   }
+}
+
+/**
+ * Who must sign an approval: the public keys of its approvers who declared one (`approvers:` of the
+ * runbook), and whether a decision counts without a signature (`signatures`, default `required` when
+ * every approver has a key). The engine reads both (workflows/engine.ts `decisionProblem`).
+ */
+export function approvalSigning(
+  a: { approvers: string[]; signatures?: 'required' | 'optional' },
+  declared: Record<string, { publicKey: string }> | undefined,
+): { signatures?: 'required' | 'optional'; keys?: Record<string, string> } {
+  const keys: Record<string, string> = {};
+  for (const name of a.approvers) {
+    const key = declared?.[name]?.publicKey;
+    if (typeof key === 'string') keys[name] = key;
+  }
+  // Without keys or a word on it, nothing is said: the decision counts unsigned, as it always has.
+  if (Object.keys(keys).length === 0 && !a.signatures) return {};
+  const all = a.approvers.length > 0 && a.approvers.every((n) => keys[n] !== undefined);
+  return { signatures: a.signatures ?? (all ? 'required' : 'optional'), keys };
 }

@@ -69,6 +69,7 @@ export interface ApprovalSpec {
   timeout?: Duration;
   onTimeout?: 'reject' | 'approve';
   message?: string;
+  signatures?: 'required' | 'optional';
 }
 
 export interface CustomStep extends StepPolicy {
@@ -183,6 +184,8 @@ export interface Runbook {
   sites: { protected: Site; recovery: Site };
   steps?: CustomStep[];
   groups: Group[];
+  /** People who sign their approvals: name → Ed25519 public key (PEM). */
+  approvers?: Record<string, { publicKey: string }>;
   commit?: { timeout: Duration; onTimeout?: 'commit' | 'rollback' };
   simulation?: {
     seed?: number;

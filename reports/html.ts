@@ -70,8 +70,8 @@ export function toHtml(record: RunRecord): string {
   sections.push(`<h2>Timeline</h2>${gantt(record, steps, critical)}`);
   const people = steps.flatMap((s) => (s.decisions ?? []).map((d) => ({ s, d })));
   if (people.length) {
-    sections.push(`<h2>People</h2><table><tr><th>step</th><th>decision</th><th>by</th><th>at</th><th>note</th></tr>
-    ${people.map(({ s, d }) => `<tr><td><code>${esc(s.id)}</code></td><td>${esc(d.decision)}</td><td>${esc(d.by)}</td><td>${esc(iso(d.at))}</td><td>${esc(d.comment ?? '')}</td></tr>`).join('')}</table>`);
+    sections.push(`<h2>People</h2><table><tr><th>step</th><th>decision</th><th>by</th><th>signed</th><th>at</th><th>note</th></tr>
+    ${people.map(({ s, d }) => `<tr><td><code>${esc(s.id)}</code></td><td>${esc(d.decision)}</td><td>${esc(d.by)}</td><td>${d.signed ? 'signed, verified' : 'unsigned'}</td><td>${esc(iso(d.at))}</td><td>${esc(d.comment ?? '')}</td></tr>`).join('')}</table>`);
   }
   const trouble = steps.filter((s) => s.attempts > 1 || s.error || s.compensation);
   if (trouble.length) {

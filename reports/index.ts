@@ -66,7 +66,10 @@ export function toMarkdown(record: RunRecord): string {
     const detail = [
       s.error ? `${s.error.type}: ${s.error.message}` : s.message,
       s.decisions
-        ?.map((d) => `${d.decision} by ${d.by} at ${iso(d.at)}${d.comment ? ` (${d.comment})` : ''}`)
+        ?.map(
+          (d) =>
+            `${d.decision} by ${d.by}${d.signed ? ' (signed)' : ''} at ${iso(d.at)}${d.comment ? ` (${d.comment})` : ''}`,
+        )
         .join('; '),
       s.compensation
         ? `undone by ${s.compensation.kind}: ${s.compensation.status}${s.compensation.error ? ` (${s.compensation.error})` : ''}`

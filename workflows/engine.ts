@@ -582,6 +582,10 @@ export class StepEngine {
       if ((this.decisions.get(d.step) ?? []).some((x) => x.by === d.by))
         return `${d.by} has already decided on ${d.step}`;
       if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
+      const signing = signingProblem(step, d, wf.workflowInfo().root?.workflowId ?? wf.workflowInfo().workflowId);
+      if (signing) return signing;
+    } else if (d.signature !== undefined) {
+      return 'only approvals and rejections are signed: send this decision without a signature';
     } else if (decision === 'dismissed') {
       if (step.kind !== 'prompt' && step.kind !== 'confirm') return `${d.step} is a ${step.kind} step, not a prompt`;
       if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
@@ -607,6 +611,8 @@ export class StepEngine {
     }
     const entry: Decision = { by: d.by, at: Date.now(), decision };
     if (d.comment) entry.comment = d.comment;
+    // A signature reaches here verified (workflows/common.ts verifyDecision).
+    if (d.signature !== undefined) entry.signed = true;
     if (decision === 'retry' || decision === 'skip') {
       this.failureDecision.set(d.step, decision);
       const rec = this.recs.get(d.step)!;
@@ -674,4 +680,23 @@ export function describe(err: unknown): { type: string; message: string } {
   const cause = (err as wf.ActivityFailure)?.cause as (Error & { type?: string }) | undefined;
   const e = (cause ?? err) as Error & { type?: string };
   return { type: e.type ?? e.name ?? 'Error', message: e.message ?? String(err) };
+}
+
+/** What a signed (or unsigned) decision on an approval step lacks: the shape of its signature, a key, or one at all. */
+function signingProblem(step: PlanStep, d: StepDecisionInput, run: string): string | undefined {
+  const keys = step.params.keys as Record<string, string> | undefined;
+  const sig = d.signature;
+  if (sig === undefined)
+    return step.params.signatures === 'required'
+      ? `${d.step} counts only signed decisions: drover approve ${run} --step ${d.step} --by ${d.by} --key <your private key file>`
+      : undefined;
+  if (
+    typeof sig !== 'object' ||
+    typeof sig.at !== 'string' ||
+    typeof sig.value !== 'string' ||
+    Number.isNaN(Date.parse(sig.at))
+  )
+    return 'a signature is {"at": "<ISO time it was signed>", "value": "<base64 Ed25519 signature>"}';
+  if (!keys?.[d.by]) return `${d.by} has no public key in the runbook's approvers: decide without a signature`;
+  return undefined;
 }

@@ -327,6 +327,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       ready: () => engine !== undefined,
       keep: (d, decision) => early.push({ input: d, decision }),
       ignored: event,
+      stepOf: (id) => engine?.step(id),
     });
     wf.setHandler(msg.pauseSignal, (d) => {
       paused = true;

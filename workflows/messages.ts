@@ -9,6 +9,8 @@ export interface StepDecisionInput {
   step: string;
   by: string;
   comment?: string;
+  /** An approval signed with the approver's Ed25519 key (security/approval-message.ts says what is signed). */
+  signature?: { at: string; value: string };
 }
 
 /** Approve an approval step; counts toward its quorum. Before the run reaches the gate is fine. */

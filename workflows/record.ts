@@ -28,6 +28,8 @@ export interface Decision {
     | 'blocked'
     | 'skipped';
   comment?: string;
+  /** The approver signed it with their declared key, and the run verified the signature before counting it. */
+  signed?: true;
 }
 
 export interface StepRecord {

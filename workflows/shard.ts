@@ -151,6 +151,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
       ready: () => engine !== undefined,
       keep: (d, decision) => early.push({ input: d, decision }),
       ignored: event,
+      stepOf: (id) => engine?.step(id),
     });
     wf.setHandler(msg.pauseSignal, () => {
       paused = true;

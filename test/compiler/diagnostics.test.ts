@@ -162,6 +162,14 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     column: 11,
     message: 'says nothing of how to undo',
   },
+  'approval/signing': {
+    text:
+      BASE +
+      'steps:\n  - name: go\n    approval: { approvers: [alice, bob], signatures: required }\napprovers:\n  alice: { publicKey: "-----BEGIN PUBLIC KEY-----\\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\\n-----END PUBLIC KEY-----\\n" }\n',
+    line: 23,
+    column: 36,
+    message: 'bob must sign approvals of go (signatures: required) but has no public key in `approvers`',
+  },
   'path/outside': {
     text:
       BASE + 'steps:\n  - name: notify\n    command: { argv: [echo, hi], cwd: ../../etc }\n    compensation: none\n',
