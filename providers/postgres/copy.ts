@@ -24,7 +24,7 @@ function targetOf(p: Record<string, unknown>): string | undefined {
 /** snapshot: a database copy takes its data at restore; this records where the standby stands. */
 export function snapshotOperation(env: NodeJS.ProcessEnv): PgOperation {
   return async (_copy, ctx, p) => {
-    const standby = nodeAt(p, ctx.site, env);
+    const standby = nodeAt(p, ctx.site, env, ctx.signal);
     const [r] = await query<{ at: Date | null; lsn: string | null }>(
       standby,
       'SELECT pg_last_xact_replay_timestamp() AS at, pg_last_wal_replay_lsn()::text AS lsn',
@@ -74,25 +74,31 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
         );
       const standby = nodeAt(p, ctx.site, env);
       prepareFolder(copy);
-      await mustRun(
-        copy,
-        'pg_basebackup',
-        [
-          '-D',
-          copy.dataDir,
-          '-h',
-          standby.host,
-          '-p',
-          String(standby.port),
-          '-U',
-          s.user ?? 'postgres',
-          '-X',
-          'stream',
-          '-c',
-          'fast',
-        ],
-        ctx.signal,
-      );
+      try {
+        await mustRun(
+          copy,
+          'pg_basebackup',
+          [
+            '-D',
+            copy.dataDir,
+            // connect_timeout: a standby that does not answer fails the restore instead of holding it forever.
+            '-d',
+            `host=${standby.host} port=${standby.port} user=${s.user ?? 'postgres'} connect_timeout=10`,
+            '-X',
+            'stream',
+            '-c',
+            'fast',
+          ],
+          ctx.signal,
+        );
+      } catch (e) {
+        // A failed or cancelled backup leaves a folder the retry would refuse (EEXIST, or "a database that
+        // Drover did not restore"): it was made here, so it goes.
+        rmSync(copy.dataDir, { recursive: true, force: true });
+        if (!ctx.signal.aborted && /connection to server .* failed/.test((e as Error).message))
+          throw new ProviderError('SiteUnreachable', (e as Error).message);
+        throw e;
+      }
     }
     rmSync(join(copy.dataDir, 'standby.signal'), { force: true });
     rmSync(join(copy.dataDir, 'postmaster.pid'), { force: true });
@@ -154,11 +160,14 @@ async function copyBaseBackup(copy: PgNode, base: string, ctx: OperationContext)
     ['-a', `${base}/.`, copy.dataDir],
     ctx.signal,
   );
-  if (r.code !== 0)
+  if (r.code !== 0) {
+    // A failed or cancelled copy leaves a partial folder the retry would refuse: it was made here, so it goes.
+    rmSync(copy.dataDir, { recursive: true, force: true });
     throw new ProviderError(
       /No space/i.test(r.stderr) ? 'StorageFull' : 'InvalidState',
       `copying ${base}: ${r.stderr.trim()}`,
     );
+  }
 }
 
 /**

@@ -90,7 +90,7 @@ export const stopNode: PgOperation = async (node, ctx) => {
  */
 export function syncOperation(env: NodeJS.ProcessEnv): PgOperation {
   return async (source, ctx, p) => {
-    const standby = nodeAt(p, ctx.peer, env);
+    const standby = nodeAt(p, ctx.peer, env, ctx.signal);
     if (p.proveCaughtUp !== true && !(await running(source)) && existsSync(join(source.dataDir, 'PG_VERSION'))) {
       // A failover's final sync at a stopped or crashed primary: nothing more can be shipped, but its own
       // WAL says what it wrote; the promote compares that with what the standby recovered.
@@ -313,7 +313,7 @@ export const waitWritable: PgOperation = async (node, ctx) => {
  */
 export function reverseOperation(env: NodeJS.ProcessEnv): PgOperation {
   return async (primary, ctx, p) => {
-    const old = nodeAt(p, ctx.peer, env);
+    const old = nodeAt(p, ctx.peer, env, ctx.signal);
     const [me] = await query<{ recovery: boolean }>(primary, 'SELECT pg_is_in_recovery() AS recovery');
     if (me!.recovery)
       throw new ProviderError('InvalidState', `${primary.label} is not the primary: fail over before reprotecting`);

@@ -71,8 +71,8 @@ export function createPostgres(deps: { env?: NodeJS.ProcessEnv; cwd?: string } =
       const node =
         params.settings && (!params.check || params.check === 'replication')
           ? isTest(params)
-            ? testNode(params, env)
-            : nodeAt(params, ctx.site, env)
+            ? testNode(params, env, ctx.signal)
+            : nodeAt(params, ctx.site, env, ctx.signal)
           : (undefined as unknown as PgNode);
       try {
         return await fn(node, ctx, params);
@@ -183,7 +183,7 @@ async function replicationCheck(
   const fail = (m: string): never => {
     throw new ProviderError('ValidationFailed', `${String(p.workload)}: ${m}`);
   };
-  const primary = nodeAt(p, ctx.peer, env);
+  const primary = nodeAt(p, ctx.peer, env, ctx.signal);
   if (!(await answers(primary))) fail(`${primary.label} does not answer`);
   if (!(await answers(standby))) fail(`${standby.label} does not answer`);
   const [rx] = await query<{ status: string | null }>(

@@ -23,6 +23,8 @@ export interface PgNode extends PgNodeSettings {
   label: string;
   settings: PgSettings;
   env: NodeJS.ProcessEnv;
+  /** The step's `ctx.signal`: a cancelled step closes its connections instead of waiting on a hung server. */
+  signal?: AbortSignal;
 }
 
 export function settingsOf(p: JsonObject): PgSettings {
@@ -36,14 +38,20 @@ export function settingsOf(p: JsonObject): PgSettings {
 }
 
 /** The node at `site` (by its role in the runbook) or, with `peer`, at the other site. */
-export function nodeAt(p: JsonObject, site: PlanSite, env: NodeJS.ProcessEnv): PgNode {
+export function nodeAt(p: JsonObject, site: PlanSite, env: NodeJS.ProcessEnv, signal?: AbortSignal): PgNode {
   const s = settingsOf(p);
   const n = s.nodes[site.role];
-  return { ...n, label: `${String(p.workload)}@${site.name} (${n.host}:${n.port})`, settings: s, env };
+  return {
+    ...n,
+    label: `${String(p.workload)}@${site.name} (${n.host}:${n.port})`,
+    settings: s,
+    env,
+    ...(signal ? { signal } : {}),
+  };
 }
 
 /** The scratch instance test mode restores into. */
-export function testNode(p: JsonObject, env: NodeJS.ProcessEnv): PgNode {
+export function testNode(p: JsonObject, env: NodeJS.ProcessEnv, signal?: AbortSignal): PgNode {
   const s = settingsOf(p);
   if (!s.test)
     throw new ProviderError('InvalidInput', `${String(p.workload)}: test mode needs postgres.test { port, dataDir }`);
@@ -54,10 +62,28 @@ export function testNode(p: JsonObject, env: NodeJS.ProcessEnv): PgNode {
     label: `${String(p.workload)} test copy (127.0.0.1:${s.test.port})`,
     settings: s,
     env,
+    ...(signal ? { signal } : {}),
   };
 }
 
-/** Runs one query on the node; connection trouble is SiteUnreachable (retryable). */
+/**
+ * `work`, or a rejection with the signal's reason as soon as it is aborted (`onAbort` then closes what
+ * `work` uses, so nothing goes on after the step was cancelled).
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, onAbort: () => void): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => {
+      onAbort();
+      reject(signal.reason ?? new Error('cancelled'));
+    };
+    if (signal.aborted) return abort();
+    signal.addEventListener('abort', abort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', abort));
+  });
+}
+
+/** Runs one query on the node; connection trouble is SiteUnreachable (retryable); a cancelled step stops waiting. */
 export async function query<T = Record<string, unknown>>(
   node: PgNode,
   sql: string,
@@ -74,14 +100,18 @@ export async function query<T = Record<string, unknown>>(
     connectionTimeoutMillis: opts.timeoutMs ?? 5000,
     statement_timeout: opts.timeoutMs ?? 30_000,
   });
+  client.on('error', () => undefined);
+  const close = () => void client.end().catch(() => undefined);
   try {
-    await client.connect();
+    await unlessAborted(client.connect(), node.signal, close);
   } catch (e) {
+    if (node.signal?.aborted) throw e;
     throw new ProviderError('SiteUnreachable', `${node.label} cannot be reached: ${(e as Error).message}`);
   }
   try {
-    return (await client.query(sql, params)).rows as T[];
+    return (await unlessAborted(client.query(sql, params), node.signal, close)).rows as T[];
   } catch (e) {
+    if (node.signal?.aborted) throw e;
     const err = e as Error & { code?: string };
     if (err.code === '53100') throw new ProviderError('StorageFull', `${node.label}: ${err.message}`);
     if (err.code === '57P01' || err.code === '57P03' || /terminat|connection/i.test(err.message))
@@ -224,13 +254,49 @@ export async function start(node: PgNode, signal?: AbortSignal): Promise<void> {
   );
 }
 
+/** Whether a connection to the node gets no answer at all within `ms` (a frozen server or host), not a refusal or an error. */
+async function silent(node: PgNode, ms: number): Promise<boolean> {
+  try {
+    await query(node, 'SELECT 1', [], { timeoutMs: ms });
+    return false;
+  } catch (e) {
+    return /timeout expired/.test((e as Error).message);
+  }
+}
+
+/**
+ * pg_ctl signals the postmaster, then waits until it has gone. A hung server (or host) never acts on the
+ * signal: when it does not even answer a connection meanwhile, the step fails at once, retryable, instead of
+ * after pg_ctl's 120 s; the stop request stays pending, so the server stops as soon as it runs again.
+ */
 export async function stop(node: PgNode, mode: 'fast' | 'immediate' = 'fast', signal?: AbortSignal): Promise<boolean> {
   if (!(await running(node))) return false;
+  const pgCtl = new AbortController();
+  const cancel = () => pgCtl.abort(signal?.reason);
+  if (signal?.aborted) cancel();
+  signal?.addEventListener('abort', cancel, { once: true });
+  const stopping = mustRun(node, 'pg_ctl', ['stop', '-w', '-t', '120', '-m', mode, '-D', node.dataDir], pgCtl.signal);
   try {
-    await mustRun(node, 'pg_ctl', ['stop', '-w', '-t', '120', '-m', mode, '-D', node.dataDir], signal);
+    const outcome = await Promise.race([
+      stopping.then(() => 'stopped' as const),
+      silent(node, 5000).then(async (quiet) =>
+        quiet && (await running(node)) ? ('hung' as const) : new Promise<never>(() => undefined),
+      ),
+    ]);
+    if (outcome === 'hung') {
+      pgCtl.abort();
+      await stopping.catch(() => undefined);
+      throw new ProviderError(
+        'SiteUnreachable',
+        `${node.label} runs but does not answer (hung?): asked to stop (pg_ctl stop -m ${mode}), it stops when it runs again`,
+      );
+    }
   } catch (e) {
+    if (e instanceof ProviderError && e.type === 'SiteUnreachable') throw e;
     // It died while pg_ctl waited (killed, crashed): stopped all the same.
     if (await running(node)) throw e;
+  } finally {
+    signal?.removeEventListener('abort', cancel);
   }
   return true;
 }

@@ -43,6 +43,12 @@ export interface Fixture {
    * deletes it, so that pair has nothing to undo. The simulator copies, so it leaves this unset.
    */
   recoversInPlace?: boolean;
+  /**
+   * Steps the provider does by looking only, each with the reason, keyed `<chain>:<step>` (`test:snapshot`,
+   * `failover:syncReplication (final)`, `failover:powerOn`): the suite holds them to `observe` (no effect,
+   * `changed: false` when called again) and skips undoing them, naming the reason.
+   */
+  observes?: Record<string, string>;
 }
 
 /** One provider call the suite makes: `provider.operations[kind](params, ctx)` at `site`. */
@@ -75,6 +81,14 @@ export type CheckId =
 export interface ConformanceAdapter<F extends Fixture = Fixture> {
   /** See Fixture.recoversInPlace: the adapter's fixtures say the same. */
   recoversInPlace?: boolean;
+  /** See Fixture.observes: the adapter's fixtures say the same. */
+  observes?: Record<string, string>;
+  /**
+   * Steps whose compensation cannot give back the inventory before them, by the nature of the system, keyed
+   * `<chain>:<kind>` with the reason (PostgreSQL cannot un-promote: a promote starts a new timeline). Their
+   * compensation case is skipped, naming the reason; a README must say what the operator does instead.
+   */
+  undoesInexactly?: Record<string, string>;
   /** Shown in the suite's name: `provider conformance: <name>`. */
   name: string;
   /** Which provider this is: the chains hold only kinds compiler/providers.ts says it supports. */

@@ -24,16 +24,17 @@ export interface Step extends OperationCall {
 
 const OBSERVE: readonly InfraKind[] = ['waitReady', 'validate', 'preCheck'];
 
-function step(fx: Fixture, kind: InfraKind, site: PlanSite, params: JsonObject): Step {
+function step(fx: Fixture, kind: InfraKind, site: PlanSite, params: JsonObject, chain?: 'test' | 'failover'): Step {
   const what = typeof params.workload === 'string' ? `${params.workload} on ${String(params.network)}` : '';
   const inPlace = kind === 'restore' && params.network === 'production' && fx.recoversInPlace === true;
+  const name = kind === 'syncReplication' && params.proveCaughtUp === true ? 'syncReplication (final)' : kind;
+  const observed = chain !== undefined && fx.observes?.[`${chain}:${name}`] !== undefined;
   const idempotence: Idempotence =
-    OBSERVE.includes(kind) || inPlace
+    OBSERVE.includes(kind) || inPlace || observed
       ? 'observe'
       : kind === 'syncReplication' && params.proveCaughtUp !== true
         ? 'refresh'
         : 'once';
-  const name = kind === 'syncReplication' && params.proveCaughtUp === true ? 'syncReplication (final)' : kind;
   return { kind, site, params, label: `${name} ${what ? `${what} ` : ''}at ${site.name}`, idempotence };
 }
 
@@ -74,7 +75,7 @@ function workloadStep(
       params.checks = w.validations ?? [];
       break;
   }
-  return step(fx, kind, site, { ...params, ...extra });
+  return step(fx, kind, site, { ...params, ...extra }, mode === 'test' ? 'test' : 'failover');
 }
 
 const customizes = (w: WorkloadUnderTest) => w.customizesNetwork ?? w.network !== undefined;

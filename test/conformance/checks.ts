@@ -6,15 +6,7 @@ import { ProviderError } from '../../providers/errors';
 import { PROVIDER_CAPABILITIES } from '../../compiler/providers';
 import type { PlanSite } from '../../compiler/plan';
 import type { CheckId, ConformanceAdapter, Fixture, WorkloadUnderTest } from './adapter';
-import {
-  cleanupChain,
-  COMPENSATION_CASES,
-  failoverSteps,
-  testChain,
-  testNetworkStep,
-  testSteps,
-  undoStep,
-} from './chains';
+import { cleanupChain, COMPENSATION_CASES, failoverSteps, testChain, testSteps, undoStep } from './chains';
 import type { CompensationCase, Step } from './chains';
 import { describeError, ensure, expectSameInventory, sameInventory, Session, sleep, within } from './session';
 
@@ -130,7 +122,9 @@ async function cancelledCleanly(s: Session): Promise<void> {
 /** The step of `c`, the steps before it in its chain, and its compensation, for workload `w`. */
 function compensationSteps(fx: Fixture, c: CompensationCase, w: WorkloadUnderTest) {
   const chain =
-    c.chain === 'test' ? [testNetworkStep(fx, 'createTestNetwork'), ...testSteps(fx, w)] : failoverSteps(fx, w);
+    c.chain === 'test'
+      ? [...testChain(fx).filter((s) => s.kind === 'createTestNetwork'), ...testSteps(fx, w)]
+      : failoverSteps(fx, w);
   const at = chain.findIndex((s) => s.kind === c.kind);
   ensure(at >= 0, `${c.kind} is not in the ${c.chain} chain of ${w.name}`);
   const step = chain[at]!;
@@ -192,6 +186,26 @@ async function siteUnreachable(s: Session): Promise<void> {
 }
 
 /** The checks of one adapter, in order; those it cannot run carry `skip`. */
+/** Why a compensation case cannot run against `adapter`, if it cannot (each reason is shown by jest). */
+function compensationSkip(
+  adapter: ConformanceAdapter,
+  can: ReadonlySet<string>,
+  c: CompensationCase,
+): { skip?: string } {
+  const key = `${c.chain}:${c.kind}`;
+  if (!(can.has(c.kind) && can.has(c.compensation)))
+    return { skip: `compiler/providers.ts: ${adapter.provider} has no ${c.kind} or ${c.compensation}` };
+  if (c.chain === 'failover' && c.kind === 'restore' && adapter.recoversInPlace)
+    return {
+      skip: `${adapter.name} recovers in place: a failover's restore finds the promoted replica, which nothing deletes`,
+    };
+  if (adapter.observes?.[key] !== undefined)
+    return { skip: `${adapter.name} only observes ${c.kind} in the ${c.chain} chain: ${adapter.observes[key]}` };
+  if (adapter.undoesInexactly?.[key] !== undefined)
+    return { skip: `${adapter.name} cannot undo ${c.kind} exactly: ${adapter.undoesInexactly[key]}` };
+  return {};
+}
+
 export function checksFor(adapter: ConformanceAdapter): Check[] {
   const can = PROVIDER_CAPABILITIES[adapter.provider];
   const lacks = (hook: string, present: unknown) => (present ? {} : { skip: `the adapter has no ${hook}` });
@@ -221,13 +235,7 @@ export function checksFor(adapter: ConformanceAdapter): Check[] {
     ...COMPENSATION_CASES.map((c): Check => ({
       id: 'compensations-undo',
       title: `compensations undo exactly: ${c.kind} (${c.chain} chain) then ${c.compensation} leaves the inventory as before`,
-      ...(!(can.has(c.kind) && can.has(c.compensation))
-        ? { skip: `compiler/providers.ts: ${adapter.provider} has no ${c.kind} or ${c.compensation}` }
-        : c.chain === 'failover' && c.kind === 'restore' && adapter.recoversInPlace
-          ? {
-              skip: `${adapter.name} recovers in place: a failover's restore finds the promoted replica, which nothing deletes`,
-            }
-          : {}),
+      ...compensationSkip(adapter, can, c),
       run: (s) => compensationUndoes(s, c),
     })),
     {

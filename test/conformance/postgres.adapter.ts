@@ -209,10 +209,23 @@ async function removeLeftovers(): Promise<void> {
   }
 }
 
+/** What this provider does by looking only (Fixture.observes). */
+const OBSERVES: Record<string, string> = {
+  'test:snapshot': 'a database copy takes its data at restore (a pg_basebackup of the standby)',
+  'failover:syncReplication (final)':
+    'streaming replication shipped the shutdown checkpoint already: the final sync proves the standby has it',
+  'failover:powerOn': 'the promoted standby never stopped',
+};
+
 export const postgresAdapter: ConformanceAdapter<PostgresFixture> = {
   name: 'postgres',
   provider: 'postgres',
   recoversInPlace: true,
+  observes: OBSERVES,
+  undoesInexactly: {
+    'failover:promote':
+      'a promoted standby has started a new timeline; demote stops it and leaves it a standby, and it streams again only after a rewind against the restarted primary (README: What Drover does to a PostgreSQL pair)',
+  },
   timeoutMs: 120_000,
 
   async stop() {
@@ -242,6 +255,7 @@ export const postgresAdapter: ConformanceAdapter<PostgresFixture> = {
           },
         ],
         recoversInPlace: true,
+        observes: OBSERVES,
         pair,
         copy,
         frozen: [],
