@@ -30,6 +30,32 @@ export function commandEnv(declared: Record<string, unknown> | undefined, worker
   return { ...out, ...resolveAll(declared, workerEnv) };
 }
 
+/**
+ * What output keeps of a secret: the values the step's `env` resolved from `env:`/`file:` references are
+ * masked (`***`), then each `redact` pattern's matches are `[redacted]`. Patterns were checked by the
+ * compiler (`step/redact`); one that still does not compile masks everything rather than leak.
+ */
+export function redactor(spec: CommandSpec, env: Record<string, string>): (text: string) => string {
+  const secrets = Object.entries(spec.env ?? {})
+    .filter(([, v]) => typeof v === 'string' && /^(env|file):/.test(v))
+    .map(([k]) => env[k])
+    .filter((v): v is string => typeof v === 'string' && v.length >= 3)
+    .sort((a, b) => b.length - a.length);
+  const patterns = (spec.redact ?? []).map((p) => {
+    try {
+      return new RegExp(p, 'g');
+    } catch {
+      return /[\s\S]+/g;
+    }
+  });
+  return (text) => {
+    let out = text;
+    for (const s of secrets) out = out.split(s).join('***');
+    for (const re of patterns) out = out.replace(re, '[redacted]');
+    return out;
+  };
+}
+
 /** How much of the end of stdout and of stderr is kept, each (the rest is read and dropped). */
 export const TAIL_BYTES = 16 * 1024;
 /** The output kept in the step's outcome (and so in history and reports), and in a failure's message. */
@@ -91,6 +117,7 @@ export async function runCommandStep(spec: CommandSpec, opts: CommandOptions): P
   const [file, ...args] = argv;
   if (!file) throw failure('a command step needs a non-empty argv', true);
   const env = commandEnv(spec.env, opts.workerEnv);
+  const scrub = redactor(spec, env);
   const cwd = resolve(opts.cwd, spec.cwd ?? '.');
   if (!isFolder(cwd))
     throw failure(`cannot run ${file}: its working folder ${spec.cwd ?? cwd} does not exist on this worker`, true);
@@ -142,7 +169,7 @@ export async function runCommandStep(spec: CommandSpec, opts: CommandOptions): P
     const done = () =>
       settle(() => {
         if (signal.aborted) return reject(cancelled(signal));
-        const output = `${stdout.text()}${stderr.text()}`.slice(-OUTPUT_CHARS);
+        const output = scrub(`${stdout.text()}${stderr.text()}`).slice(-OUTPUT_CHARS);
         const tail = output.trim().slice(-MESSAGE_CHARS);
         const code = exit?.code ?? null;
         if (code === expected) return resolveRun({ changed: true, message: `${file} exited ${code}`, output });
@@ -150,7 +177,7 @@ export async function runCommandStep(spec: CommandSpec, opts: CommandOptions): P
           code === null
             ? `was killed by ${exit?.signal ?? 'a signal'}`
             : `exited ${code}${expected !== 0 ? ` (expected ${expected})` : ''}`;
-        reject(failure(`${shown} ${how}${tail ? `: ${tail}` : ' with no output'}`, false));
+        reject(failure(scrub(`${shown} ${how}${tail ? `: ${tail}` : ' with no output'}`), false));
       });
 
     child.on('spawn', () => {

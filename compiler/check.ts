@@ -11,7 +11,7 @@ import { findCycles } from './graph';
 import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
 import type { ProviderName } from './plan';
-import { checkPaths } from './paths';
+import { checkPaths, checkRedactions } from './paths';
 import { checkApprovalSigning, checkApprovers } from './signing';
 import { checkPostgresWorkload } from './postgres';
 import { checkRetries } from './retry';
@@ -55,6 +55,7 @@ export function checkRunbook(source: RunbookSource): { diagnostics: Diagnostic[]
   for (const role of ['protected', 'recovery'] as const) checkVsphereSite(source, rb.sites?.[role], role, out);
   checkRetries(source, source.data, out);
   checkPaths(source, source.data, out);
+  checkRedactions(source, source.data, out);
   return { diagnostics: out, ordering };
 }
 

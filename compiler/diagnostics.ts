@@ -43,6 +43,7 @@ export const DIAGNOSTIC_CODES = {
   'vsphere/placement': 'a vSphere site gives both `cluster` and `resourcePool` for the VMs Drover creates',
   'vsphere/address':
     'a vSphere NIC address is not CIDR of its family (`ip`: `a.b.c.d/len`, `ipv6`: `addr/len`), or a gateway or DNS server is not an address',
+  'step/redact': "a command's `redact` pattern is not a regular expression JavaScript can compile",
   'path/outside':
     "a path Drover uses on the worker (a simulator site's `stateDir`, a command's `cwd`) is absolute or climbs out with `..`",
   'plan/rto-estimate': "the critical path's estimate exceeds the RTO objective",

@@ -61,15 +61,41 @@ export function checkPaths(source: RunbookSource, data: unknown, out: Diagnostic
     if (isRecord(site) && site.provider === 'simulator' && isRecord(site.connection))
       report(site.connection.stateDir, ['sites', role, 'connection', 'stateDir'], 'the state folder');
   }
-  // Every command spec, wherever the language allows one.
+  forEachCommand(rb, (c, at) => report(c.cwd, [...at, 'cwd'], "the command's working folder"));
+}
+
+/** Every `command:` spec, wherever the language allows one (steps, compensations, validations, hooks). */
+export function forEachCommand(data: unknown, fn: (c: Record<string, unknown>, at: PathSegment[]) => void): void {
   const walk = (node: unknown, at: PathSegment[], depth: number) => {
     if (depth > 64) return;
     if (Array.isArray(node)) node.forEach((x, i) => walk(x, [...at, i], depth + 1));
     else if (isRecord(node))
       for (const [k, v] of Object.entries(node)) {
-        if (k === 'command' && isRecord(v)) report(v.cwd, [...at, k, 'cwd'], "the command's working folder");
+        if (k === 'command' && isRecord(v)) fn(v, [...at, k]);
         walk(v, [...at, k], depth + 1);
       }
   };
-  walk(rb, [], 0);
+  walk(data, [], 0);
+}
+
+/** Each `redact` pattern of a command is a regular expression JavaScript compiles (`step/redact`). */
+export function checkRedactions(source: RunbookSource, data: unknown, out: Diagnostic[]): void {
+  forEachCommand(data, (c, at) => {
+    if (!Array.isArray(c.redact)) return;
+    c.redact.forEach((p, i) => {
+      if (typeof p !== 'string') return;
+      try {
+        new RegExp(p, 'g');
+      } catch (e) {
+        out.push(
+          source.diagnostic(
+            'step/redact',
+            [...at, 'redact', i],
+            `the redact pattern ${JSON.stringify(p)} is not a regular expression: ${(e as Error).message}`,
+            'write a JavaScript regular expression without slashes, e.g. `password=\\S+`; escape `(`, `[`, `\\` and `.` when you mean them literally',
+          ),
+        );
+      }
+    });
+  });
 }

@@ -61,6 +61,8 @@ export interface CommandSpec {
   cwd?: string;
   env?: Record<string, string>;
   expectExitCode?: number;
+  /** Patterns whose matches are `[redacted]` in the kept output and failure messages. */
+  redact?: string[];
 }
 
 export interface ApprovalSpec {

@@ -61,7 +61,9 @@ describe('runCommand: the environment a command sees', () => {
   test("only PATH, HOME, LANG, LC_ALL, TZ, TMPDIR from the worker, plus what the step declares: never the worker's secrets", async () => {
     const out = await runCommand(
       input({
-        argv: nodeArgv('console.log(JSON.stringify(process.env))'),
+        argv: nodeArgv(
+          "console.log(JSON.stringify({ ...process.env, TOKEN_OK: process.env.TOKEN === 'dns-token-value' }))",
+        ),
         env: { GREETING: 'hello', TOKEN: 'env:DNS_TOKEN' },
       }),
     );
@@ -73,9 +75,11 @@ describe('runCommand: the environment a command sees', () => {
     expect(seen.HOME).toBe('/home/drover');
     expect(seen.TZ).toBe('UTC');
     expect(seen.GREETING).toBe('hello');
-    expect(seen.TOKEN).toBe('dns-token-value');
+    // The command got the secret's value; what it printed of it is masked in the kept output.
+    expect(seen.TOKEN_OK).toBe(true);
+    expect(seen.TOKEN).toBe('***');
     // Nothing else from the worker (LANG, LC_ALL and TMPDIR are not set in this worker's environment).
-    const allowed = ['PATH', 'HOME', 'TZ', 'GREETING', 'TOKEN'];
+    const allowed = ['PATH', 'HOME', 'TZ', 'GREETING', 'TOKEN', 'TOKEN_OK'];
     // Some platforms add a variable of their own to every process (macOS: __CF_USER_TEXT_ENCODING).
     expect(Object.keys(seen).filter((k) => !allowed.includes(k) && !k.startsWith('__CF'))).toEqual([]);
   });
@@ -201,6 +205,24 @@ describe('runCommand: cancellation', () => {
     env.cancel();
     expect(await settled).toBe('rejected');
     for (const pid of pids) expect(await gone(pid)).toBe(true);
+  });
+});
+
+describe('runCommand: secrets and redact patterns in what is kept', () => {
+  test("the values of the step's env: references are masked, redact patterns replaced, in output and failure", async () => {
+    const spec = {
+      argv: nodeArgv(
+        "console.log('dns=' + process.env.T + ' password=hunter2 ok'); console.error('again ' + process.env.T)",
+      ),
+      env: { T: 'env:DNS_TOKEN' },
+      redact: ['password=\\S+'],
+    };
+    const out = await runCommand(input(spec));
+    expect(out.output).toBe('dns=*** [redacted] ok\nagain ***\n');
+    const failed = await runCommand(input({ ...spec, expectExitCode: 3 })).catch((e: Error) => e);
+    expect((failed as Error).message).toContain('again ***');
+    expect((failed as Error).message).not.toContain('dns-token-value');
+    expect((failed as Error).message).not.toContain('hunter2');
   });
 });
 

@@ -170,6 +170,14 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     column: 36,
     message: 'bob must sign approvals of go (signatures: required) but has no public key in `approvers`',
   },
+  'step/redact': {
+    text:
+      BASE +
+      'steps:\n  - name: notify\n    command: { argv: [echo, hi], redact: ["token=(\\\\S+"] }\n    compensation: none\n',
+    line: 23,
+    column: 43,
+    message: 'the redact pattern "token=(\\\\S+" is not a regular expression',
+  },
   'path/outside': {
     text:
       BASE + 'steps:\n  - name: notify\n    command: { argv: [echo, hi], cwd: ../../etc }\n    compensation: none\n',
