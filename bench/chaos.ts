@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -31,7 +31,8 @@ import type { RunRecord } from '../workflows/record';
 import { Rng } from './mutate';
 import { generateEstate } from './estate';
 
-const ROOT = join(__dirname, '..', '..');
+/** The repository: two folders up from dist/bench/, one from bench/ (the test runs the source). */
+const ROOT = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
 const TEMPORAL = join(ROOT, '.temporal', 'bin', 'temporal');
 const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -8,7 +8,7 @@ import { chaosHeld, runChaos } from '../bench/chaos';
 
 test('chaos, short: worker kills and a server restart lose nothing and do nothing twice', async () => {
   const lines: string[] = [];
-  const figures = await runChaos({ workloads: 20, kills: 3, seed: 5, latency: '300ms', log: (l) => lines.push(l) });
+  const figures = await runChaos({ workloads: 20, kills: 2, seed: 5, latency: '300ms', log: (l) => lines.push(l) });
   if (!chaosHeld(figures)) console.log(JSON.stringify({ ...figures, lines }, null, 2));
   expect(figures.kills).toBeGreaterThanOrEqual(2);
   expect(figures.serverRestarts).toBe(1);
