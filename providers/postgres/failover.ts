@@ -166,8 +166,7 @@ export function syncOperation(env: NodeJS.ProcessEnv): PgOperation {
 export const promote: PgOperation = async (node, ctx, p): Promise<OperationResult> => {
   const [state] = await query<{ recovery: boolean }>(node, 'SELECT pg_is_in_recovery() AS recovery');
   if (!state!.recovery) {
-    const marker = join(node.dataDir, PROMOTED);
-    const info = existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { pointAt?: number }) : {};
+    const info = promotedPoint(node);
     return {
       changed: false,
       message: `${node.label} is already a primary (accepts writes)`,
@@ -213,6 +212,12 @@ export const promote: PgOperation = async (node, ctx, p): Promise<OperationResul
     },
   };
 };
+
+/** The recovery point Drover's promote of this node measured (its `drover.promoted` marker), if any. */
+function promotedPoint(node: PgNode): { pointAt?: number } {
+  const marker = join(node.dataDir, PROMOTED);
+  return existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { pointAt?: number }) : {};
+}
 
 /** Where a standby's WAL ends (the furthest of received and replayed: promotion replays all it received). */
 async function position(node: PgNode): Promise<{ end: string; at: Date | null }> {
@@ -282,8 +287,7 @@ export const restoreInPlace: PgOperation = async (node) => {
   const [r] = await query<{ recovery: boolean }>(node, 'SELECT pg_is_in_recovery() AS recovery');
   if (r!.recovery) throw new ProviderError('InvalidState', `${node.label} is still a standby: promote it first`);
   // The run's achieved RPO is read from its restores: the point the promote measured.
-  const marker = join(node.dataDir, PROMOTED);
-  const info = existsSync(marker) ? (JSON.parse(readFileSync(marker, 'utf8')) as { pointAt?: number }) : {};
+  const info = promotedPoint(node);
   return {
     changed: false,
     message: `${node.label} is the recovered database (the promoted standby): nothing to copy`,

@@ -11,7 +11,7 @@ import { compile } from '../../compiler';
 import { WORKFLOW_TYPE } from '../../workflows/messages';
 import { readinessChecks } from '../../reports/readiness';
 import type { RunRecord } from '../../workflows/record';
-import { createPair, settingsOf, Writer } from '../postgres/cluster';
+import { crashUnderLoad, createPair, settingsOf, Writer } from '../postgres/cluster';
 import type { PgPair } from '../postgres/cluster';
 import { ROOT, Scenario, step, useHarness, waitForRecord } from './harness';
 
@@ -34,6 +34,11 @@ function scenario(file: string, pair: PgPair, workload: string, test: Record<str
     }[])
       if (w.get('name') === workload) w.setIn(['postgres'], settingsOf(pair, { test }));
   return new Scenario(harness.h, doc.toString());
+}
+
+/** The orders-db example on `pair`, its test copy from the standby on a free port under the pair's folder. */
+async function ordersDb(pair: PgPair): Promise<Scenario> {
+  return scenario('orders-db.yaml', pair, 'orders', { port: await pair.freePort(), dataDir: join(pair.root, 'copy') });
 }
 
 async function committed(
@@ -59,10 +64,7 @@ async function missing(pair: PgPair, node: PgPair['primary'], writer: Writer): P
 
 test('orders-db: a planned migration under write load loses 0 committed rows, reprotect rewinds the old primary, failback loses 0 again', async () => {
   const pair = await createPair();
-  const s = scenario('orders-db.yaml', pair, 'orders', {
-    port: await pair.freePort(),
-    dataDir: join(pair.root, 'copy'),
-  });
+  const s = await ordersDb(pair);
   try {
     await s.startWorkers();
     const writer = new Writer(pair, pair.primary);
@@ -102,20 +104,11 @@ test('orders-db: a planned migration under write load loses 0 committed rows, re
 
 test('orders-db: a disaster recovery after the primary is SIGKILLed under load completes and reports the loss beside the rows really missing', async () => {
   const pair = await createPair();
-  const s = scenario('orders-db.yaml', pair, 'orders', {
-    port: await pair.freePort(),
-    dataDir: join(pair.root, 'copy'),
-  });
+  const s = await ordersDb(pair);
   try {
     await s.startWorkers();
-    const writer = new Writer(pair, pair.primary);
-    writer.start();
-    await new Promise((r) => setTimeout(r, 600));
     // The standby falls behind (its primary's walsender is held) while the primary goes on committing.
-    pair.signalProcess(pair.primary, 'walsender', 'SIGSTOP');
-    await new Promise((r) => setTimeout(r, 400));
-    pair.kill(pair.primary, 'SIGKILL');
-    await writer.stop();
+    const writer = await crashUnderLoad(pair, { loadMs: 600, holdMs: 400 });
     const dr = await committed(s, 'disaster-recovery');
     expect(dr.status).toBe('succeeded');
     expect(step(dr, 'orders/finalSync').message).toMatch(/not running \(in production\); its WAL .* ends at/);
@@ -219,10 +212,7 @@ test('webshop-postgres: one plan tests simulated VMs and a real database copy to
 
 test('orders-db readiness on real servers: streaming within the RPO passes with what it saw; a stopped standby fails its check, naming it', async () => {
   const pair = await createPair();
-  const s = scenario('orders-db.yaml', pair, 'orders', {
-    port: await pair.freePort(),
-    dataDir: join(pair.root, 'copy'),
-  });
+  const s = await ordersDb(pair);
   try {
     await s.startWorkers();
     const ok = readinessChecks((await s.runToEnd('readiness')) as RunRecord)!;
@@ -234,10 +224,7 @@ test('orders-db readiness on real servers: streaming within the RPO passes with 
 
     pair.kill(pair.standby, 'SIGKILL');
     await pair.waitGone(pair.standby);
-    const s2 = scenario('orders-db.yaml', pair, 'orders', {
-      port: await pair.freePort(),
-      dataDir: join(pair.root, 'copy'),
-    });
+    const s2 = await ordersDb(pair);
     await s.stopWorkers();
     await s2.startWorkers();
     try {

@@ -365,16 +365,7 @@ class Pair implements PgPair {
   }
 
   async query(node: PgNode, sql: string, params: unknown[] = []): Promise<Record<string, unknown>[]> {
-    const client = new Client({
-      host: node.host,
-      port: node.port,
-      user: 'postgres',
-      database: 'postgres',
-      connectionTimeoutMillis: 5000,
-      query_timeout: 30_000,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
+    const client = await openClient(node, 5000, 30_000);
     try {
       return (await client.query(sql, params)).rows as Record<string, unknown>[];
     } finally {
@@ -517,6 +508,40 @@ export function settingsOf(pair: PgPair, extra: Record<string, unknown> = {}): R
   };
 }
 
+/** A connected client to `node` as the tests' superuser (an unexpected disconnect is left to the caller's query). */
+async function openClient(node: PgNode, connectMs: number, queryMs: number): Promise<Client> {
+  const client = new Client({
+    host: node.host,
+    port: node.port,
+    user: 'postgres',
+    database: 'postgres',
+    connectionTimeoutMillis: connectMs,
+    query_timeout: queryMs,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  return client;
+}
+
+/**
+ * A primary crash under write load: a Writer commits on the primary for `loadMs`; with `holdMs`, the
+ * primary's walsender is then held (SIGSTOP) that long, so the standby falls behind while the primary
+ * goes on committing (a link that cannot keep up); then the primary is SIGKILLed. Returns the stopped writer.
+ */
+export async function crashUnderLoad(pair: PgPair, opts: { loadMs: number; holdMs?: number }): Promise<Writer> {
+  const writer = new Writer(pair, pair.primary);
+  writer.start();
+  await sleep(opts.loadMs);
+  if (opts.holdMs !== undefined) {
+    if (pair.signalProcess(pair.primary, 'walsender', 'SIGSTOP') !== 1)
+      throw new Error('the primary has no walsender to hold');
+    await sleep(opts.holdMs);
+  }
+  pair.kill(pair.primary, 'SIGKILL');
+  await writer.stop();
+  return writer;
+}
+
 export class Writer {
   readonly acknowledged: number[] = [];
   errors = 0;
@@ -542,24 +567,10 @@ export class Writer {
     await this.loop;
   }
 
-  private async connect(): Promise<Client> {
-    const client = new Client({
-      host: this.node.host,
-      port: this.node.port,
-      user: 'postgres',
-      database: 'postgres',
-      connectionTimeoutMillis: 2000,
-      query_timeout: 5000,
-    });
-    client.on('error', () => undefined);
-    await client.connect();
-    return client;
-  }
-
   private async run(): Promise<void> {
     while (this.running) {
       try {
-        this.client ??= await this.connect();
+        this.client ??= await openClient(this.node, 2000, 5000);
         const id = this.pair.nextId();
         await this.client.query('BEGIN');
         await this.client.query('INSERT INTO drover_load(id, at) VALUES ($1, now())', [id]);

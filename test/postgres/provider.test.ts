@@ -10,7 +10,7 @@ import type { JsonObject, PlanSite } from '../../compiler/plan';
 import { ProviderError } from '../../providers/errors';
 import { createPostgres } from '../../providers/postgres';
 import type { OperationContext, OperationResult } from '../../providers/types';
-import { createPair, settingsOf, Writer } from './cluster';
+import { crashUnderLoad, createPair, settingsOf, Writer } from './cluster';
 import type { PgPair } from './cluster';
 
 jest.setTimeout(120_000);
@@ -114,15 +114,9 @@ test('failover after the primary is SIGKILLed under load: the loss it reports is
   const pair = await createPair();
   try {
     const settings = settingsOf(pair);
-    const writer = new Writer(pair, pair.primary);
-    writer.start();
-    await new Promise((r) => setTimeout(r, 500));
     // A link that cannot keep up: the primary's walsender is held, the primary goes on committing.
-    expect(pair.signalProcess(pair.primary, 'walsender', 'SIGSTOP')).toBe(1);
-    await new Promise((r) => setTimeout(r, 400));
-    pair.kill(pair.primary, 'SIGKILL');
+    const writer = await crashUnderLoad(pair, { loadMs: 500, holdMs: 400 });
     const failoverAt = Date.now();
-    await writer.stop();
     const promoted = await failover(settings, failoverAt);
     const missing = await lost(pair, pair.standby, writer);
     const data = promoted.data as { lostCommits: number; dataLossMs: number; lossKnown: boolean };
@@ -156,11 +150,7 @@ test('failover after SIGKILL with nothing held back loses nothing, and says so; 
   const pair = await createPair();
   try {
     const settings = settingsOf(pair);
-    const writer = new Writer(pair, pair.primary);
-    writer.start();
-    await new Promise((r) => setTimeout(r, 500));
-    pair.kill(pair.primary, 'SIGKILL');
-    await writer.stop();
+    const writer = await crashUnderLoad(pair, { loadMs: 500 });
     const promoted = await failover(settings, Date.now());
     expect(await lost(pair, pair.standby, writer)).toBe(0);
     expect(promoted.message).toMatch(/nothing committed is lost/);
@@ -172,13 +162,7 @@ test('failover after SIGKILL with nothing held back loses nothing, and says so; 
   const held = await createPair();
   try {
     const settings = settingsOf(held);
-    const writer = new Writer(held, held.primary);
-    writer.start();
-    await new Promise((r) => setTimeout(r, 300));
-    held.signalProcess(held.primary, 'walsender', 'SIGSTOP');
-    await new Promise((r) => setTimeout(r, 600));
-    held.kill(held.primary, 'SIGKILL');
-    await writer.stop();
+    await crashUnderLoad(held, { loadMs: 300, holdMs: 600 });
     const err = (await failover(settings, Date.now(), 100).catch((e: unknown) => e)) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.type).toBe('DataLossNotAccepted');
