@@ -25,7 +25,7 @@ import { runCommandStep } from './command';
 import { httpFailed, performHttp } from './http';
 import { acquireHolds, releaseHolds, requireServedSites } from './preflight';
 import type { SiteQueue } from './preflight';
-import type { HoldInput } from '../workflows/hold';
+import type { HoldRequest } from '../workflows/hold';
 import type { CompileInput, DrillSetup, StepInput, StepOutcome } from './types';
 
 export type { CompileInput, StepInput, StepOutcome } from './types';
@@ -291,17 +291,17 @@ export const preflightActivities = {
   async checkSites(input: { sites: SiteQueue[] }): Promise<void> {
     await requireServedSites(Context.current().client, input.sites);
   },
-  async holdWorkloads(input: { holdIds: string[]; hold: HoldInput; taskQueue: string }): Promise<void> {
+  async holdWorkloads(input: { registry: string; hold: HoldRequest; taskQueue: string }): Promise<void> {
     const ctx = Context.current();
     const beat = setInterval(() => ctx.heartbeat(), 2000);
     try {
-      await acquireHolds(ctx.client, input.holdIds, input.hold, input.taskQueue);
+      await acquireHolds(ctx.client, input.registry, input.hold, input.taskQueue);
     } finally {
       clearInterval(beat);
     }
   },
-  async releaseWorkloads(input: { holdIds: string[]; holder: string }): Promise<void> {
-    await releaseHolds(Context.current().client, input.holdIds, input.holder);
+  async releaseWorkloads(input: { registry: string; holder: string }): Promise<void> {
+    await releaseHolds(Context.current().client, input.registry, input.holder);
   },
 };
 export type PreflightActivities = typeof preflightActivities;

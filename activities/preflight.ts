@@ -4,10 +4,11 @@
  * - every site's task queue has a worker polling it, else the run would show a step "running" forever;
  * - no other run holds any of its workloads (workflows/hold.ts).
  */
+import { WithStartWorkflowOperation } from '@temporalio/client';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { HOLD_WORKFLOW_TYPE, heldWorkload, releaseSignal } from '../workflows/hold';
-import type { HoldInput } from '../workflows/hold';
+import { HOLD_REGISTRY_TYPE, acquireUpdate, holdsQuery, releaseUpdate } from '../workflows/hold';
+import type { HoldEntry, HoldRequest } from '../workflows/hold';
 
 export interface SiteQueue {
   site: string;
@@ -49,15 +50,32 @@ export async function requireServedSites(client: Client, sites: SiteQueue[]): Pr
   throw ApplicationFailure.create({ type: 'SiteUnserved', nonRetryable: true, message: `${message}; ${hint}` });
 }
 
-/** Runs that hold any of `holdIds` other than `self`, with the workloads each holds. */
-export async function holdersOf(client: Client, holdIds: string[], self?: string): Promise<Map<string, string[]>> {
+/** Runs other than `self` that hold any of `workloads` in `registry`, with the workloads each holds. */
+export async function holdersOf(
+  client: Client,
+  registry: string,
+  workloads: string[],
+  self?: string,
+): Promise<Map<string, string[]>> {
   const out = new Map<string, string[]>();
-  await forEachLimited(holdIds, async (id) => {
-    const holder = await runningHolder(client, id);
-    if (!holder || holder.holder === self || !(await isOpen(client, holder.holder))) return;
-    out.set(holder.holder, [...(out.get(holder.holder) ?? []), heldWorkload(id)]);
-  });
+  const wanted = new Set(workloads);
+  for (const e of await holdsIn(client, registry)) {
+    const mine = e.workloads.filter((w) => wanted.has(w));
+    if (e.holder !== self && mine.length > 0 && (await isOpen(client, e.holder))) out.set(e.holder, mine);
+  }
   return out;
+}
+
+/** What a registry holds; nothing when it is not running. */
+export async function holdsIn(client: Client, registry: string): Promise<HoldEntry[]> {
+  try {
+    const handle = client.workflow.getHandle(registry);
+    if ((await handle.describe()).status.name !== 'RUNNING') return [];
+    return await handle.query(holdsQuery);
+  } catch (e) {
+    if ((e as Error).name === 'WorkflowNotFoundError') return [];
+    throw e;
+  }
 }
 
 export function inUseMessage(holders: Map<string, string[]>): { message: string; hint: string } {
@@ -70,68 +88,46 @@ export function inUseMessage(holders: Map<string, string[]>): { message: string;
 }
 
 /**
- * Holds every workload for `input.holder`, or none: when another open run holds one, releases what it took
- * and fails with `InUse`, naming that run. Idempotent: a retry finds its own holds and keeps them.
+ * Holds every workload of `request.holder` in `registry` (started on `taskQueue` when not running), or
+ * none: when another open run holds one, fails with `InUse`, naming that run. A holder that has ended
+ * without releasing (terminated) is evicted first. Idempotent: a retry finds its own holds and keeps them.
  */
-export async function acquireHolds(client: Client, holdIds: string[], input: HoldInput, taskQueue: string) {
-  const taken: string[] = [];
-  const refused = new Map<string, string[]>();
-  await forEachLimited(holdIds, async (id) => {
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await client.workflow.start(HOLD_WORKFLOW_TYPE, {
-          workflowId: id,
-          taskQueue,
-          args: [input],
-          memo: { holder: input.holder, plan: input.plan, mode: input.mode },
-        });
-        taken.push(id);
-        return;
-      } catch (e) {
-        if ((e as Error).name !== 'WorkflowExecutionAlreadyStartedError') throw e;
-      }
-      const holder = await runningHolder(client, id);
-      if (holder?.holder === input.holder) return; // ours already (a retry, or a run continuing)
-      if (holder && (await isOpen(client, holder.holder))) {
-        refused.set(holder.holder, [...(refused.get(holder.holder) ?? []), heldWorkload(id)]);
-        return;
-      }
-      // Left behind by a run that ended without releasing it (terminated): take it over.
-      await client.workflow
-        .getHandle(id)
-        .terminate(`its run ${holder?.holder ?? '(unknown)'} has ended`)
-        .catch(() => undefined);
-    }
-    throw new Error(`could not hold ${id}: it changed hands three times`);
-  });
-  if (refused.size === 0) return;
-  await releaseHolds(client, taken, input.holder);
-  const { message, hint } = inUseMessage(refused);
-  throw ApplicationFailure.create({ type: 'InUse', nonRetryable: true, message: `${message}; ${hint}` });
-}
-
-/** Releases the holds of `holder` (a hold already gone, or another run's, is left alone). */
-export async function releaseHolds(client: Client, holdIds: string[], holder: string): Promise<void> {
-  await forEachLimited(holdIds, (id) =>
-    client.workflow
-      .getHandle(id)
-      .signal(releaseSignal, { holder })
-      .catch((e: Error) => {
-        if (e.name !== 'WorkflowNotFoundError') throw e;
+export async function acquireHolds(
+  client: Client,
+  registry: string,
+  request: HoldRequest,
+  taskQueue: string,
+): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const result = await client.workflow.executeUpdateWithStart(acquireUpdate, {
+      args: [request],
+      startWorkflowOperation: new WithStartWorkflowOperation(HOLD_REGISTRY_TYPE, {
+        workflowId: registry,
+        taskQueue,
+        args: [[]],
+        workflowIdConflictPolicy: 'USE_EXISTING',
       }),
-  );
+    });
+    if (result.held) return;
+    const open = new Map<string, string[]>();
+    for (const h of result.holders) {
+      if (await isOpen(client, h.holder)) open.set(h.holder, h.workloads);
+      else await releaseHolds(client, registry, h.holder);
+    }
+    if (open.size > 0) {
+      const { message, hint } = inUseMessage(open);
+      throw ApplicationFailure.create({ type: 'InUse', nonRetryable: true, message: `${message}; ${hint}` });
+    }
+  }
+  throw new Error(`could not hold the workloads in ${registry}: their holders changed three times`);
 }
 
-/** The run holding `id`, when its hold is running (the holder's id is in the hold's memo). */
-async function runningHolder(client: Client, id: string): Promise<{ holder: string } | undefined> {
+/** Releases what `holder` holds in `registry` (nothing to do when it holds nothing, or the registry has ended). */
+export async function releaseHolds(client: Client, registry: string, holder: string): Promise<void> {
   try {
-    const d = await client.workflow.getHandle(id).describe();
-    if (d.status.name !== 'RUNNING') return undefined;
-    const holder = (d.memo as { holder?: string } | undefined)?.holder;
-    return holder ? { holder } : undefined;
+    await client.workflow.getHandle(registry).executeUpdate(releaseUpdate, { args: [{ holder }] });
   } catch (e) {
-    if ((e as Error).name === 'WorkflowNotFoundError') return undefined;
-    throw e;
+    if ((e as Error).name !== 'WorkflowNotFoundError') throw e;
   }
 }
 
@@ -142,13 +138,4 @@ async function isOpen(client: Client, workflowId: string): Promise<boolean> {
     if ((e as Error).name === 'WorkflowNotFoundError') return false;
     throw e;
   }
-}
-
-/** Runs `fn` over `items`, at most 32 at a time: a 2,000-workload plan holds 2,000 workloads. */
-async function forEachLimited<T>(items: T[], fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(32, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(lanes);
 }

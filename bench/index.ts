@@ -60,7 +60,10 @@ function compilerBench(): void {
 }
 
 async function main(): Promise<void> {
-  compilerBench();
+  // `npm run bench -- execution` (or `compiler`) runs one part.
+  const only = process.argv[2];
+  if (only !== 'execution') compilerBench();
+  if (only === 'compiler') return;
   console.log('');
   const workloads = Number(process.env.BENCH_WORKLOADS ?? 2000);
   await executionBench(workloads);

@@ -23,6 +23,10 @@ import { WORKFLOW_TYPE } from '../workflows/messages';
 import type { RunRecord, StepRecord } from '../workflows/record';
 import { mergeRecords, shardRecords } from '../reports/collect';
 import { generateEstate } from './estate';
+import { rawBaseline } from './raw';
+import { cpuSeconds, cpuSince } from './cpu';
+import type { CpuSeconds } from './cpu';
+import type { RawFigures } from './raw';
 
 const ROOT = join(__dirname, '..', '..');
 const IN_WORKFLOW: StepKind[] = ['barrier', 'approval', 'prompt', 'wait', 'confirm'];
@@ -41,6 +45,7 @@ export async function executionBench(workloads: number): Promise<void> {
     },
   });
   try {
+    const raw = await rawBaseline(env.nativeConnection, env.client, plan);
     const workers = await createDroverWorkers({
       connection: env.nativeConnection,
       namespace: 'default',
@@ -51,6 +56,7 @@ export async function executionBench(workloads: number): Promise<void> {
     });
     const runs = workers.map((w) => w.run());
     const t0 = Date.now();
+    const cpu0 = cpuSeconds();
     const handle = await env.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: 'drover',
       workflowId: `bench-${workloads}`,
@@ -58,18 +64,25 @@ export async function executionBench(workloads: number): Promise<void> {
     });
     const root = (await handle.result()) as RunRecord;
     const wallMs = Date.now() - t0;
+    const cpu = cpuSince(cpu0);
     const parts = await shardRecords(env.client, root);
     const executions = [{ record: root, id: root.workflowId }, ...parts.map((p) => ({ record: p, id: p.workflowId }))];
+    const eventTypes = new Map<string, number>();
     const perExecution = await Promise.all(
       executions.map(async ({ record, id }) => {
         const history = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
         const stalls = history.filter((e) => STALLS.includes(e.eventType!)).length;
+        for (const e of history) {
+          const name = temporal.api.enums.v1.EventType[e.eventType!]!.replace('EVENT_TYPE_', '');
+          eventTypes.set(name, (eventTypes.get(name) ?? 0) + 1);
+        }
         return { id, events: history.length, stalls, pending: peakPending(record.steps) };
       }),
     );
+    if (process.env.BENCH_DEBUG) console.log([...eventTypes].sort((a, b) => b[1] - a[1]));
     for (const w of workers) w.shutdown();
     await Promise.allSettled(runs);
-    report(mergeRecords(root, parts), plan, perExecution, workloads, wallMs);
+    report(mergeRecords(root, parts), plan, perExecution, workloads, { wallMs, cpu }, raw);
   } finally {
     await env.teardown();
   }
@@ -99,7 +112,15 @@ interface ExecutionStats {
   pending: number;
 }
 
-function report(record: RunRecord, plan: Plan, executions: ExecutionStats[], workloads: number, wallMs: number): void {
+function report(
+  record: RunRecord,
+  plan: Plan,
+  executions: ExecutionStats[],
+  workloads: number,
+  run: { wallMs: number; cpu: CpuSeconds },
+  raw: RawFigures,
+): void {
+  const { wallMs, cpu } = run;
   const simulated = (s: PlanStep) =>
     IN_WORKFLOW.includes(s.kind) ? 0 : simulatedLatencyMs(plan.simulation!, s.kind, s.workload, 1);
   const firstStart = Math.min(...record.steps.filter((s) => s.startedAt).map((s) => s.startedAt!));
@@ -127,8 +148,18 @@ function report(record: RunRecord, plan: Plan, executions: ExecutionStats[], wor
   console.log(
     `  capacity lower bound (simulated work / maxParallel) ${s(capacity)}; makespan / max(bounds) ${(makespan / Math.max(bound, capacity)).toFixed(3)}`,
   );
+  const perSecond = activity.length / (makespan / 1000);
+  console.log(`  throughput ${perSecond.toFixed(1)} steps/s; wall time from start to result ${s(wallMs)}`);
   console.log(
-    `  throughput ${(activity.length / (makespan / 1000)).toFixed(1)} steps/s; wall time from start to result ${s(wallMs)}`,
+    `  raw Temporal, same work: ${raw.activities} no-op activities in ${raw.executions} plain workflows, same shares, no dependencies: ${raw.perSecond.toFixed(1)} activities/s (makespan ${s(raw.makespanMs)})`,
+  );
+  console.log(
+    `  Drover / raw Temporal: ${(perSecond / raw.perSecond).toFixed(3)} (target >= 0.8); makespan / critical path ${(makespan / bound).toFixed(3)}; raw makespan / critical path ${(raw.makespanMs / bound).toFixed(3)}`,
+  );
+  const events = executions.reduce((n, e) => n + e.events, 0);
+  const perStep = (x: number, n: number) => ((1000 * x) / n).toFixed(2);
+  console.log(
+    `  per activity: Drover ${(events / activity.length).toFixed(2)} history events, CPU ${perStep(cpu.workers, activity.length)} ms in the workers, ${perStep(cpu.server, activity.length)} ms in the server; raw ${(raw.events / raw.activities).toFixed(2)} events, ${perStep(raw.cpu.workers, raw.activities)} ms, ${perStep(raw.cpu.server, raw.activities)} ms`,
   );
   console.log(`  most activities pending in one execution: ${byPending.pending} (${byPending.id}; limit 500)`);
   console.log(

@@ -68,7 +68,7 @@ awaits commit), 1 when it fails.`,
       : { runbook: positionals[0]!, mode, ...choices };
     const { client, connection, msg } = await temporal(io);
     try {
-      await preflight(client, compiled.plan, workflowId);
+      await preflight(client, compiled.plan, workflowId, msg.ORCHESTRATION_QUEUE);
       try {
         await client.workflow.start(msg.WORKFLOW_TYPE, {
           taskQueue: msg.ORCHESTRATION_QUEUE,
@@ -154,9 +154,9 @@ async function planInput(plan: Plan, point: string): Promise<{ plan: Plan }> {
 }
 
 /** Before a run starts: refused while a site has no worker, or another run holds its workloads. */
-async function preflight(client: Client, plan: Plan, workflowId: string): Promise<void> {
+async function preflight(client: Client, plan: Plan, workflowId: string, taskQueue: string): Promise<void> {
   const { unservedSites, unservedMessage, holdersOf, inUseMessage } = await import('../activities/preflight');
-  const { holdIds } = await import('../workflows/hold');
+  const { heldWorkloads, registryId } = await import('../workflows/hold');
   const missing = await unservedSites(
     client,
     Object.values(plan.sites).map((s) => ({ site: s.name, taskQueue: s.taskQueue })),
@@ -165,7 +165,7 @@ async function preflight(client: Client, plan: Plan, workflowId: string): Promis
     const { message, hint } = unservedMessage(missing);
     throw new UserError(`not started: ${message}`, hint);
   }
-  const holders = await holdersOf(client, holdIds(plan), workflowId);
+  const holders = await holdersOf(client, registryId(plan, taskQueue), heldWorkloads(plan), workflowId);
   if (holders.size) {
     const { message, hint } = inUseMessage(holders);
     throw new UserError(`not started: ${message}`, hint);

@@ -28,7 +28,7 @@ import {
 import type { CompileInput } from '../activities/types';
 import { StepEngine, recoveryTimes } from './engine';
 import type { DecisionKind, StopReason } from './engine';
-import { holdIds } from './hold';
+import { heldWorkloads, registryId } from './hold';
 import { scoreDrill } from '../reports/score';
 import type { PreflightActivities } from '../activities';
 import * as msg from './messages';
@@ -38,7 +38,7 @@ import { runPlanShard } from './shard';
 import type { ShardInput } from './shard';
 
 export { runPlanShard } from './shard';
-export { holdWorkload } from './hold';
+export { holdWorkload, workloadHolds } from './hold';
 
 /** A failover's choices on the command line: the recovery point, and data loss accepted up front. */
 interface FailoverChoices {
@@ -215,23 +215,24 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
    * per workload). Either failure ends the run at once, with nothing done. Runs recorded before these
    * checks existed replay without them.
    */
-  async function preflight(): Promise<string[]> {
-    if (!wf.patched('drover-preflight-v1')) return [];
+  async function preflight(): Promise<string | undefined> {
+    if (!wf.patched('drover-preflight-v1')) return undefined;
     const acts = wf.proxyActivities<PreflightActivities>({
       taskQueue: info.taskQueue,
       startToCloseTimeout: '5 minutes',
       heartbeatTimeout: '30 seconds',
       retry: { maximumAttempts: 3, nonRetryableErrorTypes: ['InUse', 'SiteUnserved'] },
     });
-    const ids = record.drill ? [] : holdIds(compiled);
+    const workloads = record.drill ? [] : heldWorkloads(compiled);
+    const registry = workloads.length > 0 ? registryId(compiled, info.taskQueue) : undefined;
     try {
       await acts.checkSites({
         sites: Object.values(compiled.sites).map((s) => ({ site: s.name, taskQueue: s.taskQueue })),
       });
-      if (ids.length)
+      if (registry)
         await acts.holdWorkloads({
-          holdIds: ids,
-          hold: { holder: info.workflowId, plan: compiled.name, mode: compiled.mode },
+          registry,
+          hold: { holder: info.workflowId, plan: compiled.name, mode: compiled.mode, workloads },
           taskQueue: info.taskQueue,
         });
     } catch (err) {
@@ -246,17 +247,17 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
         details: [record],
       });
     }
-    return ids;
+    return registry;
   }
 
-  async function release(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
+  async function release(registry: string | undefined): Promise<void> {
+    if (!registry) return;
     const acts = wf.proxyActivities<PreflightActivities>({
       taskQueue: info.taskQueue,
       startToCloseTimeout: '5 minutes',
       retry: { maximumAttempts: 10 },
     });
-    await acts.releaseWorkloads({ holdIds: ids, holder: info.workflowId }).catch((e: unknown) => {
+    await acts.releaseWorkloads({ registry, holder: info.workflowId }).catch((e: unknown) => {
       // A hold left behind is taken over by the next run that asks (activities/preflight.ts).
       event(`could not release the workload holds: ${(e as Error).message}`);
     });

@@ -633,8 +633,11 @@ function unitRandom(text: string): number {
   return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
 }
 
-/** Waits `ms`, heartbeating every second, and gives up at once when the activity is cancelled. */
-export async function pause(ms: number, ctx: Pick<OperationContext, 'signal' | 'heartbeat'>): Promise<void> {
+/**
+ * Waits `ms` (a simulated operation's time), ended early by a cancel. No heartbeat of its own: the activity's
+ * heartbeat every 2 s covers long waits, and a step shorter than that costs the server no heartbeat at all.
+ */
+export async function pause(ms: number, ctx: Pick<OperationContext, 'signal'>): Promise<void> {
   const end = Date.now() + ms;
   // One abort listener for the whole wait (not one per tick), removed at the end.
   let wake: (() => void) | undefined;
@@ -643,9 +646,8 @@ export async function pause(ms: number, ctx: Pick<OperationContext, 'signal' | '
   try {
     while (Date.now() < end) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
-      ctx.heartbeat();
       await new Promise<void>((resolveSleep) => {
-        const t = setTimeout(resolveSleep, Math.min(1000, end - Date.now()));
+        const t = setTimeout(resolveSleep, Math.min(60_000, end - Date.now()));
         wake = () => (clearTimeout(t), resolveSleep());
       });
     }

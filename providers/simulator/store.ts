@@ -7,13 +7,15 @@
  * atomic) for several worker processes sharing the state folder. A lock left by a killed worker is
  * taken over after `STALE_LOCK_MS`.
  */
-import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 const STALE_LOCK_MS = 10_000;
 
 export class JsonStore {
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** Folders made by this process: one `mkdir -p` per folder, not two per write. */
+  private readonly folders = new Set<string>();
 
   constructor(readonly root: string) {}
 
@@ -70,8 +72,14 @@ export class JsonStore {
     }
   }
 
+  private async folderOf(path: string): Promise<void> {
+    const dir = dirname(path);
+    if (this.folders.has(dir)) return;
+    await mkdir(dir, { recursive: true });
+    this.folders.add(dir);
+  }
+
   private async writeAtomic(path: string, value: unknown): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
     await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
     await rename(tmp, path);
@@ -79,13 +87,19 @@ export class JsonStore {
 
   private async withFileLock<R>(path: string, fn: () => Promise<R>): Promise<R> {
     const lock = `${path}.lock`;
-    await mkdir(dirname(path), { recursive: true });
+    await this.folderOf(path);
     for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
       try {
         await mkdir(lock);
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' && this.folders.delete(dirname(path))) {
+          // The folder was removed since (a drill's fresh site): make it again.
+          await this.folderOf(path);
+          continue;
+        }
+        if (code !== 'EEXIST') throw e;
         const age = await stat(lock).then(
           (s) => Date.now() - s.mtimeMs,
           () => 0,
@@ -97,7 +111,9 @@ export class JsonStore {
     try {
       return await fn();
     } finally {
-      await rm(lock, { recursive: true, force: true });
+      await rmdir(lock).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
     }
   }
 }

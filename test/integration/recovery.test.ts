@@ -7,6 +7,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import type { Document } from 'yaml';
+import { holdsIn } from '../../activities/preflight';
 import { progressQuery } from '../../workflows/messages';
 import type { RunRecord } from '../../workflows/record';
 import { failedRecord, Scenario, step, useHarness, waitForRecord } from './harness';
@@ -204,11 +205,17 @@ test('a test of a plan is refused while its disaster recovery runs, naming that 
     const { message, type } = await failedRecord(test);
     expect(type).toBe('InUse');
     expect(message).toContain(`in use by run ${dr.workflowId}`);
-    // Once the disaster recovery ends, the test may run.
-    await dr.cancel();
-    await expect(dr.result()).rejects.toThrow();
+    const registry = `drover-holds.${s.queue}.dc-east+dc-west`;
+    expect((await holdsIn(s.client, registry)).map((e) => [e.holder, e.mode])).toEqual([
+      [dr.workflowId, 'disaster-recovery'],
+    ]);
+    // Terminated, the disaster recovery cannot release its holds: the next run finds it closed and takes them.
+    await dr.terminate('the test ends it without letting it release');
     const again = await s.start('test', `${s.id}-test-again`);
     expect(((await again.result()) as RunRecord).status).toBe('succeeded');
+    // Released at its end: nothing is held, and the registry has ended.
+    expect(await holdsIn(s.client, registry)).toEqual([]);
+    expect((await s.client.workflow.getHandle(registry).describe()).status.name).toBe('COMPLETED');
   } finally {
     await s.stopWorkers();
   }
