@@ -83,6 +83,7 @@ export class StepEngine {
   private readonly lossAccepted = new Set<string>();
   /** Data of the syncReplication steps that succeeded, by step id (a promote reads its final sync's). */
   private readonly synced = new Map<string, JsonObject>();
+  private readonly activityFunctions = new Map<string, (input: StepInput) => Promise<StepOutcome>>();
   private noReturnPassed = false;
   private done = 0;
   private paused = false;
@@ -368,55 +369,67 @@ export class StepEngine {
     }
   }
 
-  /** Runs one step to its end: true when the run may go past it (succeeded, skipped, or failed with `continue`). */
-  private async runStep(step: PlanStep): Promise<boolean> {
+  /**
+   * Runs one step to its end: true when the run may go past it (succeeded, skipped, or failed with `continue`).
+   * An activity step is one promise chain (no async frames): a 2,000-workload run has 10,000 of them, and the
+   * SDK records a stack trace for every promise a workflow creates.
+   */
+  private runStep(step: PlanStep): Promise<boolean> {
     const rec = this.recs.get(step.id)!;
     if (step.kind === 'confirm') return this.walk(step, rec);
-    for (;;) {
-      try {
-        const out = await this.perform(step, rec);
-        rec.status = 'succeeded';
-        rec.endedAt = Date.now();
-        rec.attempts += out ? out.attempt : 1;
-        if (out) {
-          rec.changed = out.changed;
-          rec.message = out.message;
-          if (out.recoveryPointAt !== undefined) rec.recoveryPointAt = out.recoveryPointAt;
-          if (out.data && step.kind === 'syncReplication') this.synced.set(step.id, out.data);
-        }
+    const outcome = IN_WORKFLOW_KINDS.has(step.kind)
+      ? this.perform(step, rec)
+      : this.activity(step, step.kind, step.retry, step.timeoutMs);
+    return outcome.then(
+      (out) => this.succeeded(step, rec, out),
+      (err: unknown) => this.afterFailure(step, rec, err),
+    );
+  }
+
+  private succeeded(step: PlanStep, rec: StepRecord, out: StepOutcome | undefined): true {
+    rec.status = 'succeeded';
+    rec.endedAt = Date.now();
+    rec.attempts += out ? out.attempt : 1;
+    if (out) {
+      rec.changed = out.changed;
+      rec.message = out.message;
+      if (out.recoveryPointAt !== undefined) rec.recoveryPointAt = out.recoveryPointAt;
+      if (out.data && step.kind === 'syncReplication') this.synced.set(step.id, out.data);
+    }
+    return true;
+  }
+
+  /** A failed step: accept a loss, wait for a person to retry or skip it, continue past it, or stop the run. */
+  private async afterFailure(step: PlanStep, rec: StepRecord, err: unknown): Promise<boolean> {
+    if (wf.isCancellation(err)) throw err;
+    rec.attempts += attemptsOf(err, step.retry);
+    rec.error = unserved(err, this.spec.sites[step.site]!) ?? describe(err);
+    rec.endedAt = Date.now();
+    if (rec.error.type === 'DataLossNotAccepted' && !this.stopping && (await this.acceptLoss(step, rec))) {
+      rec.status = 'running';
+      return this.runStep(step);
+    }
+    if (step.onFailure === 'pause' && !this.stopping) {
+      rec.status = 'waiting';
+      this.spec.event(`step ${step.id} failed (${rec.error.message}); waiting for a person to retry or skip it`);
+      await wf.condition(() => this.failureDecision.has(step.id) || this.stopping !== undefined);
+      const d = this.failureDecision.get(step.id);
+      this.failureDecision.delete(step.id);
+      if (d === 'retry') {
+        rec.status = 'running';
+        return this.runStep(step);
+      }
+      if (d === 'skip') {
+        rec.status = 'skipped';
         return true;
-      } catch (err) {
-        if (wf.isCancellation(err)) throw err;
-        rec.attempts += attemptsOf(err, step.retry);
-        rec.error = unserved(err, this.spec.sites[step.site]!) ?? describe(err);
-        rec.endedAt = Date.now();
-        if (rec.error.type === 'DataLossNotAccepted' && !this.stopping && (await this.acceptLoss(step, rec))) {
-          rec.status = 'running';
-          continue;
-        }
-        if (step.onFailure === 'pause' && !this.stopping) {
-          rec.status = 'waiting';
-          this.spec.event(`step ${step.id} failed (${rec.error.message}); waiting for a person to retry or skip it`);
-          await wf.condition(() => this.failureDecision.has(step.id) || this.stopping !== undefined);
-          const d = this.failureDecision.get(step.id);
-          this.failureDecision.delete(step.id);
-          if (d === 'retry') {
-            rec.status = 'running';
-            continue;
-          }
-          if (d === 'skip') {
-            rec.status = 'skipped';
-            return true;
-          }
-        }
-        rec.status = 'failed';
-        if (step.onFailure === 'continue') {
-          this.spec.event(`step ${step.id} failed (${rec.error.message}); continuing, as its onFailure says`);
-          return true;
-        }
-        return false;
       }
     }
+    rec.status = 'failed';
+    if (step.onFailure === 'continue') {
+      this.spec.event(`step ${step.id} failed (${rec.error.message}); continuing, as its onFailure says`);
+      return true;
+    }
+    return false;
   }
 
   private async perform(step: PlanStep, rec: StepRecord): Promise<StepOutcome | undefined> {
@@ -445,22 +458,7 @@ export class StepEngine {
 
   private activity(step: PlanStep, kind: StepKind, retry: RetryPolicy, timeoutMs: number): Promise<StepOutcome> {
     const site = this.spec.sites[step.site]!;
-    const name = kind === 'command' ? 'runCommand' : kind === 'http' ? 'httpRequest' : kind;
-    const acts = wf.proxyActivities<DroverActivities>({
-      taskQueue: site.taskQueue,
-      startToCloseTimeout: timeoutMs > 0 ? timeoutMs : NO_TIMEOUT_MS,
-      scheduleToStartTimeout: SCHEDULE_TO_START_MS,
-      heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
-      cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-      retry: {
-        maximumAttempts: retry.maximumAttempts,
-        initialInterval: Math.max(1, retry.initialIntervalMs),
-        backoffCoefficient: retry.backoffCoefficient,
-        maximumInterval: Math.max(retry.initialIntervalMs, retry.maximumIntervalMs, 1),
-        nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
-      },
-    });
-    const fn = acts[name as keyof DroverActivities] as (i: StepInput) => Promise<StepOutcome>;
+    const fn = this.activityFunction(site, kind, retry, timeoutMs);
     const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
     let params = step.params;
     const choice = this.spec.promote;
@@ -475,6 +473,37 @@ export class StepEngine {
     const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params, site, peer };
     if (this.spec.simulation) input.simulation = this.spec.simulation;
     return fn(input);
+  }
+
+  /** One activity function per site, kind, timeout and retry policy: a plan has a handful, run 10,000 times. */
+  private activityFunction(
+    site: PlanSite,
+    kind: StepKind,
+    retry: RetryPolicy,
+    timeoutMs: number,
+  ): (input: StepInput) => Promise<StepOutcome> {
+    const name = kind === 'command' ? 'runCommand' : kind === 'http' ? 'httpRequest' : kind;
+    const key = JSON.stringify([site.taskQueue, name, timeoutMs, retry]);
+    let fn = this.activityFunctions.get(key);
+    if (!fn) {
+      const acts = wf.proxyActivities<DroverActivities>({
+        taskQueue: site.taskQueue,
+        startToCloseTimeout: timeoutMs > 0 ? timeoutMs : NO_TIMEOUT_MS,
+        scheduleToStartTimeout: SCHEDULE_TO_START_MS,
+        heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        retry: {
+          maximumAttempts: retry.maximumAttempts,
+          initialInterval: Math.max(1, retry.initialIntervalMs),
+          backoffCoefficient: retry.backoffCoefficient,
+          maximumInterval: Math.max(retry.initialIntervalMs, retry.maximumIntervalMs, 1),
+          nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
+        },
+      });
+      fn = acts[name as keyof DroverActivities] as (i: StepInput) => Promise<StepOutcome>;
+      this.activityFunctions.set(key, fn);
+    }
+    return fn;
   }
 
   // ---- people ----
