@@ -64,9 +64,14 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   if (only !== 'execution') compilerBench();
   if (only === 'compiler') return;
-  console.log('');
-  const workloads = Number(process.env.BENCH_WORKLOADS ?? 2000);
-  await executionBench(workloads);
+  // BENCH_WORKLOADS: the estates to run, each on a fresh dev server (README, Scale).
+  const sizes = (process.env.BENCH_WORKLOADS ?? '2000,5000').split(',').map(Number);
+  if (sizes.some((n) => !Number.isInteger(n) || n < 1))
+    throw new Error(`BENCH_WORKLOADS must be workload counts separated by commas, not ${process.env.BENCH_WORKLOADS}`);
+  for (const workloads of sizes) {
+    console.log('');
+    await executionBench(workloads);
+  }
 }
 
 main().catch((e: unknown) => {

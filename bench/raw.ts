@@ -13,6 +13,7 @@ import { ROOT, isActivityStep, partitionPlan, sliceSteps, wholeBudget } from '..
 import type { Budget, Plan, PlanStep } from '../compiler/plan';
 import { simulatedLatencyMs } from '../providers/simulator';
 import { cpuSeconds, cpuSince } from './cpu';
+import { historyStats } from './history';
 import type { CpuSeconds } from './cpu';
 
 export interface RawFigures {
@@ -79,10 +80,8 @@ export async function rawBaseline(connection: NativeConnection, client: Client, 
   const activities = (finished as number[]).reduce((n, c) => n + c, 0);
   const makespanMs = Math.max(...ends) - Math.min(...starts);
   let events = 0;
-  for (let i = 0; i < shape.length; i++) {
-    const history = await client.workflow.getHandle(`raw-baseline-${plan.name}-${i}`).fetchHistory();
-    events += history.events?.length ?? 0;
-  }
+  for (let i = 0; i < shape.length; i++)
+    events += (await historyStats(client, `raw-baseline-${plan.name}-${i}`)).events;
   return {
     executions: shape.length,
     activities,

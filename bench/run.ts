@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import winston from 'winston';
-import { temporal } from '@temporalio/proto';
 import { compile } from '../compiler';
 import type { Plan, PlanStep, StepKind } from '../compiler';
 import { simulatedLatencyMs } from '../providers/simulator';
@@ -23,6 +22,7 @@ import { WORKFLOW_TYPE } from '../workflows/messages';
 import type { RunRecord, StepRecord } from '../workflows/record';
 import { mergeRecords, shardRecords } from '../reports/collect';
 import { generateEstate } from './estate';
+import { historyStats } from './history';
 import { rawBaseline } from './raw';
 import { cpuSeconds, cpuSince } from './cpu';
 import type { CpuSeconds } from './cpu';
@@ -67,19 +67,13 @@ export async function executionBench(workloads: number): Promise<void> {
     const cpu = cpuSince(cpu0);
     const parts = await shardRecords(env.client, root);
     const executions = [{ record: root, id: root.workflowId }, ...parts.map((p) => ({ record: p, id: p.workflowId }))];
-    const eventTypes = new Map<string, number>();
     const perExecution = await Promise.all(
       executions.map(async ({ record, id }) => {
-        const history = (await env.client.workflow.getHandle(id).fetchHistory()).events ?? [];
-        const stalls = history.filter((e) => STALLS.includes(e.eventType!)).length;
-        for (const e of history) {
-          const name = temporal.api.enums.v1.EventType[e.eventType!]!.replace('EVENT_TYPE_', '');
-          eventTypes.set(name, (eventTypes.get(name) ?? 0) + 1);
-        }
-        return { id, events: history.length, stalls, pending: peakPending(record.steps) };
+        const history = await historyStats(env.client, id, id === root.workflowId ? 10 : 200);
+        const stalls = STALLS.reduce((n, type) => n + (history.types.get(type) ?? 0), 0);
+        return { id, events: history.events, bytes: history.bytes, stalls, pending: peakPending(record.steps) };
       }),
     );
-    if (process.env.BENCH_DEBUG) console.log([...eventTypes].sort((a, b) => b[1] - a[1]));
     for (const w of workers) w.shutdown();
     await Promise.allSettled(runs);
     report(mergeRecords(root, parts), plan, perExecution, workloads, { wallMs, cpu }, raw);
@@ -88,10 +82,7 @@ export async function executionBench(workloads: number): Promise<void> {
   }
 }
 
-const STALLS = [
-  temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT,
-  temporal.api.enums.v1.EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED,
-];
+const STALLS = ['WORKFLOW_TASK_TIMED_OUT', 'WORKFLOW_TASK_FAILED'];
 
 /** The most activities running at once, from the steps' measured intervals (in-workflow steps take no slot). */
 function peakPending(steps: readonly StepRecord[]): number {
@@ -108,6 +99,7 @@ function peakPending(steps: readonly StepRecord[]): number {
 interface ExecutionStats {
   id: string;
   events: number;
+  bytes: number;
   stalls: number;
   pending: number;
 }
@@ -133,6 +125,7 @@ function report(
   const activity = record.steps.filter((s) => !IN_WORKFLOW.includes(s.kind) && s.startedAt !== undefined);
   const most = (f: (e: ExecutionStats) => number) => executions.reduce((a, e) => (f(e) > f(a) ? e : a));
   const byEvents = most((e) => e.events);
+  const byBytes = most((e) => e.bytes);
   const byPending = most((e) => e.pending);
   const stalls = executions.reduce((n, e) => n + e.stalls, 0);
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -167,5 +160,8 @@ function report(
   );
   console.log(
     `  history events of the root execution: ${executions[0]!.events}; workflow tasks timed out or failed: ${stalls}`,
+  );
+  console.log(
+    `  largest history: ${(byBytes.bytes / 1e6).toFixed(1)} MB (${byBytes.id}; Temporal warns at 10 MB, a gRPC message holds 4 MB)`,
   );
 }

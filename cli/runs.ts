@@ -14,6 +14,7 @@ import type { CliIO } from './io';
 import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
 import { readinessChecks, readinessMarkdown } from '../reports/readiness';
 import type { RunRecord, StepRecord } from '../workflows/record';
+import type { ProgressCursor, ProgressDelta } from '../workflows/messages';
 import type { Mode, Plan } from '../compiler';
 
 /** Loaded lazily: `validate` and `plan` start fast without Temporal's client. */
@@ -172,31 +173,54 @@ async function preflight(client: Client, plan: Plan, workflowId: string, taskQue
   }
 }
 
-/** Prints step transitions until the run closes (or awaits commit); returns its record. */
+/**
+ * Prints step transitions until the run closes (or awaits commit); returns its record. Each poll asks an
+ * execution only for what changed since the last (`progressSince`): the root every second, the shards of a
+ * large run every third second, and a shard no more once it has ended.
+ */
 export async function follow(client: Client, workflowId: string, io: CliIO): Promise<RunRecord | undefined> {
-  const { progressQuery } = await import('../workflows/messages');
   const handle = client.workflow.getHandle(workflowId);
   const shown = new Map<string, string>();
-  let events = 0;
-  for (;;) {
-    const desc = await handle.describe();
-    const root = await handle.query(progressQuery).catch(() => undefined);
-    const record = root?.shards ? await (await import('../reports/collect')).withShards(client, root) : root;
-    if (record) {
-      for (const e of record.events.slice(events)) io.stdout(`${clock(e.at)} · ${e.text}\n`);
-      events = record.events.length;
-      for (const s of record.steps) {
-        const key = `${s.status}|${s.compensation?.status ?? ''}`;
-        if (s.kind === 'barrier' || shown.get(s.id) === key || s.status === 'pending') continue;
-        shown.set(s.id, key);
-        const line = stepLine(s, workflowId);
-        if (line) io.stdout(line + '\n');
-      }
+  const cursors = new Map<string, ProgressCursor>();
+  const ended = new Set<string>();
+  const poll = async (id: string): Promise<ProgressDelta | undefined> => {
+    const delta = await progressOf(client, id, cursors.get(id) ?? { since: 0, from: 0 });
+    if (!delta) return undefined;
+    cursors.set(id, { since: delta.now, from: delta.eventCount });
+    for (const e of delta.events) io.stdout(`${clock(e.at)} · ${e.text}\n`);
+    for (const s of delta.steps) {
+      const key = `${s.status}|${s.compensation?.status ?? ''}`;
+      if (s.kind === 'barrier' || shown.get(s.id) === key || s.status === 'pending') continue;
+      shown.set(s.id, key);
+      const line = stepLine(s, workflowId);
+      if (line) io.stdout(line + '\n');
     }
-    if (desc.status.name !== 'RUNNING') return fetchRecord(client, handle, desc.status.name, io);
-    if (record?.status === 'awaiting-commit') return record;
-    await new Promise((r) => setTimeout(r, 500));
+    return delta;
+  };
+  for (let tick = 0; ; tick++) {
+    const desc = await handle.describe();
+    const root = await poll(workflowId);
+    for (const shard of root?.shards ?? []) {
+      if (ended.has(shard.workflowId) || (tick % 3 !== 0 && desc.status.name === 'RUNNING')) continue;
+      await poll(shard.workflowId);
+      if (shard.status !== 'running' && shard.status !== 'finished') ended.add(shard.workflowId);
+    }
+    if (desc.status.name !== 'RUNNING' || root?.status === 'awaiting-commit')
+      return fetchRecord(client, handle, desc.status.name, io);
+    await new Promise((r) => setTimeout(r, 1000));
   }
+}
+
+/** What changed in one execution's record; from its whole record when its worker predates `progressSince`. */
+async function progressOf(client: Client, id: string, cursor: ProgressCursor): Promise<ProgressDelta | undefined> {
+  const { progressQuery, progressSince, progressSinceQuery } = await import('../workflows/messages');
+  const handle = client.workflow.getHandle(id);
+  return handle.query(progressSinceQuery, cursor).catch(() =>
+    handle.query(progressQuery).then(
+      (record) => progressSince(record, cursor),
+      () => undefined,
+    ),
+  );
 }
 
 function stepLine(s: StepRecord, workflowId: string): string | undefined {
@@ -330,11 +354,24 @@ export function summary(record: RunRecord): string {
   return lines.join('\n') + '\n';
 }
 
+const STATUS_LIST_MAX = 60;
+const STATUS_ATTENTION_MAX = 25;
+
 export const statusCommand: Command = {
   name: 'status',
   summary: "show a run's steps, their status, attempts and errors",
-  usage: 'drover status <workflow id> [--follow]',
-  options: { follow: { type: 'boolean' } },
+  usage: `drover status <workflow id> [--step PATTERN] [--failed] [--all] [--follow]
+
+A run of up to ${STATUS_LIST_MAX} steps lists every step. A larger one shows a summary: steps by kind and
+status, then the steps that need a look (failed, waiting, running, compensation failed), at most
+${STATUS_ATTENTION_MAX}. --step lists the steps whose id matches (\`vm-0042\` or \`vm-0042/*\`: that workload's
+steps; * matches any text), --failed the failed ones, --all every step.`,
+  options: {
+    follow: { type: 'boolean' },
+    step: { type: 'string' },
+    failed: { type: 'boolean' },
+    all: { type: 'boolean' },
+  },
   allowPositionals: true,
   async run({ values, positionals }, io) {
     const id = onePositional(positionals, 'workflow id');
@@ -349,11 +386,13 @@ export const statusCommand: Command = {
         : await fetchRecord(client, handle, desc.status.name, io);
       if (!record) return EXIT.failed;
       io.stdout(`${id}: ${desc.status.name.toLowerCase()}\n`);
-      for (const s of record.steps.filter((s) => s.kind !== 'barrier')) {
-        io.stdout(
-          `  ${s.status.padEnd(9)} ${s.id.padEnd(32)} ${String(s.attempts).padStart(2)} attempt(s)${s.error ? `  ${s.error.type}: ${s.error.message}` : ''}\n`,
-        );
-      }
+      io.stdout(
+        statusLines(record, {
+          ...(typeof values.step === 'string' ? { step: values.step } : {}),
+          failed: values.failed === true,
+          all: values.all === true,
+        }).join('\n') + '\n',
+      );
       io.stdout(summary(record));
       return EXIT.ok;
     } finally {
@@ -361,6 +400,60 @@ export const statusCommand: Command = {
     }
   },
 };
+
+/** `drover status`'s body: every step of a small run; a summary and the steps that need a look in a large one. */
+export function statusLines(record: RunRecord, opts: { step?: string; failed?: boolean; all?: boolean }): string[] {
+  const steps = record.steps.filter((s) => s.kind !== 'barrier');
+  const line = (s: StepRecord) =>
+    `  ${s.status.padEnd(9)} ${s.id.padEnd(32)} ${String(s.attempts).padStart(2)} attempt(s)${s.error ? `  ${s.error.type}: ${s.error.message}` : ''}${s.compensation ? `  undone by ${s.compensation.kind}: ${s.compensation.status}` : ''}`;
+  if (opts.step !== undefined || opts.failed) {
+    const matches = opts.step !== undefined ? stepMatcher(opts.step) : () => true;
+    const chosen = steps.filter(
+      (s) => matches(s.id) && (!opts.failed || s.status === 'failed' || s.compensation?.status === 'failed'),
+    );
+    const what = [opts.step !== undefined ? `matching ${opts.step}` : '', opts.failed ? 'failed' : '']
+      .filter(Boolean)
+      .join(', ');
+    return chosen.length > 0 ? chosen.map(line) : [`  no step ${what}`];
+  }
+  if (opts.all || steps.length <= STATUS_LIST_MAX) return steps.map(line);
+  // Large: a table of kinds by status, then what needs a look.
+  const statuses = [...new Set(steps.map((s) => s.status))];
+  const kinds = new Map<string, Map<string, number>>();
+  for (const s of steps) {
+    const row = kinds.get(s.kind) ?? new Map<string, number>();
+    row.set(s.status, (row.get(s.status) ?? 0) + 1);
+    kinds.set(s.kind, row);
+  }
+  const out = [
+    `  ${steps.length} steps${record.shards?.length ? ` in ${record.shards.length + 1} executions` : ''}; by kind and status:`,
+    `    ${'kind'.padEnd(20)}${statuses.map((st) => st.padStart(11)).join('')}`,
+    ...[...kinds].map(
+      ([kind, row]) => `    ${kind.padEnd(20)}${statuses.map((st) => String(row.get(st) ?? 0).padStart(11)).join('')}`,
+    ),
+  ];
+  const attention = steps.filter(
+    (s) => ['failed', 'waiting', 'running'].includes(s.status) || s.compensation?.status === 'failed',
+  );
+  if (attention.length > 0) {
+    out.push(`  needing a look (failed, waiting, running, compensation failed): ${attention.length}`);
+    out.push(...attention.slice(0, STATUS_ATTENTION_MAX).map(line));
+    if (attention.length > STATUS_ATTENTION_MAX)
+      out.push(`  ... and ${attention.length - STATUS_ATTENTION_MAX} more: --failed, --step PATTERN or --all`);
+  }
+  out.push(`  one workload's steps: drover status ${record.workflowId} --step <workload>; every step: --all`);
+  return out;
+}
+
+/** `vm-0042` matches that id and the ids under it (`vm-0042/...`); `*` matches any text. */
+function stepMatcher(pattern: string): (id: string) => boolean {
+  const body = pattern
+    .split('*')
+    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('.*');
+  const re = new RegExp(`^${body}(/.*)?$`);
+  return (id) => re.test(id);
+}
 
 export const reportCommand: Command = {
   name: 'report',

@@ -212,7 +212,10 @@ export function skeletonOf(plan: Plan, partition: Partition): Plan {
   return { ...plan, steps: sliceSteps(plan, partition, ROOT), partition };
 }
 
-/** One shard's plan: the shard's steps only, no partition; `planHash` stays the whole plan's. */
+/** One shard's plan: the shard's steps and workloads only, no partition; `planHash` stays the whole plan's. */
 export function shardPlanOf(plan: Plan, partition: Partition, index: number): Plan {
-  return { ...plan, steps: sliceSteps(plan, partition, index) };
+  const steps = sliceSteps(plan, partition, index);
+  // Its own workloads only: all of a 2,000-workload plan's would be a quarter of every shard's payload.
+  const own = new Set(steps.map((s) => s.workload));
+  return { ...plan, steps, workloads: plan.workloads.filter((w) => own.has(w.name)) };
 }

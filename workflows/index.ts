@@ -354,6 +354,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     wf.setHandler(msg.rollbackSignal, (c) => void decideWindow('rollback', c));
     wf.setHandler(msg.shardReportSignal, (r) => root?.onReport(r));
     wf.setHandler(msg.progressQuery, () => record);
+    wf.setHandler(msg.progressSinceQuery, (cursor) => msg.progressSince(record, cursor));
   }
 
   function windowProblem(decision: 'commit' | 'rollback', c: CommitInput): string | undefined {

@@ -57,6 +57,54 @@ export const rollbackSignal = defineSignal<[CommitInput]>('rollback');
 /** Every step's status, attempts, times and last error. */
 export const progressQuery = defineQuery<RunRecord>('progress');
 
+/** What changed in a run record since a time (the workflow's clock): what `--follow` polls, not the whole record. */
+export interface ProgressDelta {
+  status: RunRecord['status'];
+  /** The newest time in the record: pass it as `since` next. */
+  now: number;
+  /** The events from `from` on, and how many there are in all (the next `from`). */
+  events: RunRecord['events'];
+  eventCount: number;
+  /** Steps that started, ended, were decided or compensated since, and those waiting for a person. */
+  steps: RunRecord['steps'];
+  shards?: RunRecord['shards'];
+}
+export interface ProgressCursor {
+  since: number;
+  /** Events already seen. */
+  from: number;
+}
+export const progressSinceQuery = defineQuery<ProgressDelta, [ProgressCursor]>('progressSince');
+
+/** The part of `record` that changed at or after `since`, and its events from `from`. Pure: the workflows answer `progressSince` with it. */
+export function progressSince(record: RunRecord, { since, from }: ProgressCursor): ProgressDelta {
+  let now = record.startedAt;
+  const after = (t: number | undefined) => {
+    if (t !== undefined && t > now) now = t;
+    return t !== undefined && t >= since;
+  };
+  const steps = record.steps.filter((s) => {
+    // Every clause is evaluated (no short cut), so `now` sees every time in the record.
+    const changed = [
+      after(s.startedAt),
+      after(s.endedAt),
+      after(s.compensation?.startedAt),
+      after(s.compensation?.endedAt),
+      ...(s.decisions ?? []).map((d) => after(d.at)),
+    ];
+    return s.status === 'waiting' || changed.includes(true);
+  });
+  const delta: ProgressDelta = {
+    status: record.status,
+    now,
+    events: record.events.slice(from),
+    eventCount: record.events.length,
+    steps,
+  };
+  if (record.shards) delta.shards = record.shards;
+  return delta;
+}
+
 export const WORKFLOW_TYPE = 'runRecoveryPlan';
 /** The task queue of the orchestration (workflows and runbook compilation). */
 export const ORCHESTRATION_QUEUE = 'drover';

@@ -164,5 +164,6 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
       if (record.status === 'paused') record.status = 'running';
     });
     wf.setHandler(msg.progressQuery, () => record);
+    wf.setHandler(msg.progressSinceQuery, (cursor) => msg.progressSince(record, cursor));
   }
 }

@@ -87,6 +87,10 @@ test('skeleton and shard plans keep the whole plan hash and are far below one pa
   expect(shard.planHash).toBe(estate.planHash);
   expect(shard.steps.filter(isActivityStep).length).toBe(p.shards[3]!.activitySteps);
   expect(JSON.stringify(shard).length).toBeLessThan(1_000_000);
+  // A shard carries its own workloads only, and stays under Temporal's 512 KB payload warning.
+  const own = new Set(shard.steps.map((s) => s.workload).filter(Boolean));
+  expect(shard.workloads.map((w) => w.name).sort()).toEqual([...own].sort());
+  for (const s of p.shards) expect(JSON.stringify(shardPlanOf(estate, p, s.index)).length).toBeLessThan(512 * 1024);
 });
 
 test('apportion: in proportion, at least one for each positive weight, never more than the total', () => {

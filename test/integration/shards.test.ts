@@ -8,7 +8,8 @@
 import type { Document } from 'yaml';
 import type { Plan } from '../../compiler/plan';
 import { withShards } from '../../reports/collect';
-import { progressQuery } from '../../workflows/messages';
+import { follow } from '../../cli/runs';
+import { progressQuery, progressSinceQuery } from '../../workflows/messages';
 import type { RunRecord } from '../../workflows/record';
 import type { WorkflowHandle } from '@temporalio/client';
 import { failedRecord, Scenario, step, useHarness } from './harness';
@@ -98,6 +99,42 @@ test('a split plan runs test then cleanup across shards, in graph order, and lea
     const cleanup = await s.runToEnd('cleanup');
     expect(cleanup.status).toBe('succeeded');
     expect(await s.inventory()).toEqual(before);
+  } finally {
+    await s.stopWorkers();
+  }
+});
+
+test('following a split run prints every step of every shard once, from changes only, and returns the merged record', async () => {
+  const s = sharded();
+  await s.seed();
+  await s.startWorkers();
+  try {
+    const handle = await s.start('test');
+    const out: string[] = [];
+    const io = {
+      stdout: (x: string) => out.push(x),
+      stderr: () => undefined,
+      env: {},
+      cwd: s.dir,
+      stdoutIsTTY: false,
+      stderrIsTTY: false,
+    };
+    const record = (await follow(t.h.env.client, handle.workflowId, io))!;
+    expect(record.status).toBe('succeeded');
+    const plan = s.plan('test');
+    const activitySteps = plan.steps.filter((x) => x.kind !== 'barrier');
+    expect(record.steps.map((x) => x.id).sort()).toEqual(plan.steps.map((x) => x.id).sort());
+    // One ✓ line per step, whichever execution ran it, and none twice.
+    const done = out.filter((l) => / ✓ /.test(l)).map((l) => l.split(' ')[2]!);
+    expect(done.sort()).toEqual(activitySteps.map((x) => x.id).sort());
+    expect(out.filter((l) => l.includes('run of ') && l.includes(' started'))).toHaveLength(1);
+    // The changes of a finished shard are small: its waiting and recently changed steps only.
+    const shard = record.shards![0]!.workflowId;
+    const delta = await t.h.env.client.workflow
+      .getHandle(shard)
+      .query(progressSinceQuery, { since: Date.now() + 60_000, from: 0 });
+    expect(delta.steps).toEqual([]);
+    expect(delta.eventCount).toBeGreaterThan(0);
   } finally {
     await s.stopWorkers();
   }
