@@ -377,9 +377,15 @@ export class StepEngine {
   private runStep(step: PlanStep): Promise<boolean> {
     const rec = this.recs.get(step.id)!;
     if (step.kind === 'confirm') return this.walk(step, rec);
-    const outcome = IN_WORKFLOW_KINDS.has(step.kind)
-      ? this.perform(step, rec)
-      : this.activity(step, step.kind, step.retry, step.timeoutMs);
+    let outcome: Promise<StepOutcome | undefined>;
+    try {
+      outcome = IN_WORKFLOW_KINDS.has(step.kind)
+        ? this.perform(step, rec)
+        : this.activity(step, step.kind, step.retry, step.timeoutMs);
+    } catch (err) {
+      // Scheduling refused (bad activity options): the step fails; the workflow task does not.
+      outcome = Promise.reject(err);
+    }
     return outcome.then(
       (out) => this.succeeded(step, rec, out),
       (err: unknown) => this.afterFailure(step, rec, err),
