@@ -71,7 +71,14 @@ export async function executionBench(workloads: number): Promise<void> {
       executions.map(async ({ record, id }) => {
         const history = await historyStats(env.client, id, id === root.workflowId ? 10 : 200);
         const stalls = STALLS.reduce((n, type) => n + (history.types.get(type) ?? 0), 0);
-        return { id, events: history.events, bytes: history.bytes, stalls, pending: peakPending(record.steps) };
+        return {
+          id,
+          events: history.events,
+          bytes: history.bytes,
+          stalls,
+          failures: history.taskFailures,
+          pending: peakPending(record.steps),
+        };
       }),
     );
     for (const w of workers) w.shutdown();
@@ -96,10 +103,30 @@ function peakPending(steps: readonly StepRecord[]): number {
   return peak;
 }
 
+/**
+ * Each priority's steps, first start to last end: SRM's priorities order the power-ons, so the waves
+ * overlap (replication and restores of every priority start at once) and the last one ends the run.
+ */
+function waves(record: RunRecord, plan: Plan, t0: number): string {
+  const priorityOf = new Map(plan.workloads.map((w) => [w.name, w.priority ?? 1]));
+  const spans = new Map<number, { start: number; end: number }>();
+  for (const s of record.steps) {
+    if (!s.workload || s.startedAt === undefined || s.endedAt === undefined) continue;
+    const p = priorityOf.get(s.workload) ?? 1;
+    const span = spans.get(p) ?? { start: Infinity, end: -Infinity };
+    spans.set(p, { start: Math.min(span.start, s.startedAt), end: Math.max(span.end, s.endedAt) });
+  }
+  const ordered = [...spans].sort((a, b) => a[0] - b[0]);
+  const sec = (ms: number) => (ms / 1000).toFixed(1);
+  return ordered.map(([p, { start, end }]) => `P${p} ${sec(start - t0)}–${sec(end - t0)} s`).join('; ');
+}
+
 interface ExecutionStats {
   id: string;
   events: number;
   bytes: number;
+  /** Why its workflow tasks failed, if any did. */
+  failures: string[];
   stalls: number;
   pending: number;
 }
@@ -161,6 +188,8 @@ function report(
   console.log(
     `  history events of the root execution: ${executions[0]!.events}; workflow tasks timed out or failed: ${stalls}`,
   );
+  console.log(`  priority waves (from the run's start): ${waves(record, plan, firstStart)}`);
+  for (const e of executions) for (const f of e.failures) console.log(`  workflow task failed in ${e.id}, ${f}`);
   console.log(
     `  largest history: ${(byBytes.bytes / 1e6).toFixed(1)} MB (${byBytes.id}; Temporal warns at 10 MB, a gRPC message holds 4 MB)`,
   );
