@@ -14,7 +14,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import winston from 'winston';
 import { compile } from '../compiler';
-import type { Plan, PlanStep, StepKind } from '../compiler';
+import type { Plan, PlanStep } from '../compiler';
+import { isActivityStep } from '../compiler/partition';
 import { simulatedLatencyMs } from '../providers/simulator';
 import { longestPath } from '../compiler/graph';
 import { createDroverWorkers } from '../worker';
@@ -29,7 +30,6 @@ import type { CpuSeconds } from './cpu';
 import type { RawFigures } from './raw';
 
 const ROOT = join(__dirname, '..', '..');
-const IN_WORKFLOW: StepKind[] = ['barrier', 'approval', 'prompt', 'wait', 'confirm'];
 
 export async function executionBench(workloads: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
@@ -94,7 +94,7 @@ const STALLS = ['WORKFLOW_TASK_TIMED_OUT', 'WORKFLOW_TASK_FAILED'];
 /** The most activities running at once, from the steps' measured intervals (in-workflow steps take no slot). */
 function peakPending(steps: readonly StepRecord[]): number {
   const edges = steps
-    .filter((s) => !IN_WORKFLOW.includes(s.kind) && s.startedAt !== undefined && s.endedAt !== undefined)
+    .filter((s) => isActivityStep(s) && s.startedAt !== undefined && s.endedAt !== undefined)
     .flatMap((s) => [[s.startedAt!, 1] as const, [s.endedAt!, -1] as const])
     .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let now = 0;
@@ -141,7 +141,7 @@ function report(
 ): void {
   const { wallMs, cpu } = run;
   const simulated = (s: PlanStep) =>
-    IN_WORKFLOW.includes(s.kind) ? 0 : simulatedLatencyMs(plan.simulation!, s.kind, s.workload, 1);
+    !isActivityStep(s) ? 0 : simulatedLatencyMs(plan.simulation!, s.kind, s.workload, 1);
   const firstStart = Math.min(...record.steps.filter((s) => s.startedAt).map((s) => s.startedAt!));
   const lastEnd = Math.max(...record.steps.filter((s) => s.endedAt).map((s) => s.endedAt!));
   const makespan = lastEnd - firstStart;
@@ -149,7 +149,7 @@ function report(
   // The other lower bound: all the simulated work spread perfectly over the plan's maxParallel slots.
   const work = plan.steps.reduce((n, s) => n + simulated(s), 0);
   const capacity = work / plan.maxParallel;
-  const activity = record.steps.filter((s) => !IN_WORKFLOW.includes(s.kind) && s.startedAt !== undefined);
+  const activity = record.steps.filter((s) => isActivityStep(s) && s.startedAt !== undefined);
   const most = (f: (e: ExecutionStats) => number) => executions.reduce((a, e) => (f(e) > f(a) ? e : a));
   const byEvents = most((e) => e.events);
   const byBytes = most((e) => e.bytes);

@@ -404,13 +404,12 @@ steps; * matches any text), --failed the failed ones, --all every step.`,
 /** `drover status`'s body: every step of a small run; a summary and the steps that need a look in a large one. */
 export function statusLines(record: RunRecord, opts: { step?: string; failed?: boolean; all?: boolean }): string[] {
   const steps = record.steps.filter((s) => s.kind !== 'barrier');
+  const failed = (s: StepRecord) => s.status === 'failed' || s.compensation?.status === 'failed';
   const line = (s: StepRecord) =>
     `  ${s.status.padEnd(9)} ${s.id.padEnd(32)} ${String(s.attempts).padStart(2)} attempt(s)${s.error ? `  ${s.error.type}: ${s.error.message}` : ''}${s.compensation ? `  undone by ${s.compensation.kind}: ${s.compensation.status}` : ''}`;
   if (opts.step !== undefined || opts.failed) {
     const matches = opts.step !== undefined ? stepMatcher(opts.step) : () => true;
-    const chosen = steps.filter(
-      (s) => matches(s.id) && (!opts.failed || s.status === 'failed' || s.compensation?.status === 'failed'),
-    );
+    const chosen = steps.filter((s) => matches(s.id) && (!opts.failed || failed(s)));
     const what = [opts.step !== undefined ? `matching ${opts.step}` : '', opts.failed ? 'failed' : '']
       .filter(Boolean)
       .join(', ');
@@ -432,9 +431,7 @@ export function statusLines(record: RunRecord, opts: { step?: string; failed?: b
       ([kind, row]) => `    ${kind.padEnd(20)}${statuses.map((st) => String(row.get(st) ?? 0).padStart(11)).join('')}`,
     ),
   ];
-  const attention = steps.filter(
-    (s) => ['failed', 'waiting', 'running'].includes(s.status) || s.compensation?.status === 'failed',
-  );
+  const attention = steps.filter((s) => failed(s) || s.status === 'waiting' || s.status === 'running');
   if (attention.length > 0) {
     out.push(`  needing a look (failed, waiting, running, compensation failed): ${attention.length}`);
     out.push(...attention.slice(0, STATUS_ATTENTION_MAX).map(line));

@@ -380,7 +380,7 @@ export class StepEngine {
     let outcome: Promise<StepOutcome | undefined>;
     try {
       outcome = IN_WORKFLOW_KINDS.has(step.kind)
-        ? this.perform(step, rec)
+        ? this.inWorkflow(step, rec)
         : this.activity(step, step.kind, step.retry, step.timeoutMs);
     } catch (err) {
       // Scheduling refused (bad activity options): the step fails; the workflow task does not.
@@ -438,10 +438,9 @@ export class StepEngine {
     return false;
   }
 
-  private async perform(step: PlanStep, rec: StepRecord): Promise<StepOutcome | undefined> {
+  /** A step the workflow runs itself (IN_WORKFLOW_KINDS): a wait, a person's gate, a barrier. */
+  private async inWorkflow(step: PlanStep, rec: StepRecord): Promise<StepOutcome | undefined> {
     switch (step.kind) {
-      case 'barrier':
-        return undefined;
       case 'wait': {
         const ms = Number(step.params.durationMs ?? 0);
         if (ms > 0) await wf.sleep(ms);
@@ -454,11 +453,10 @@ export class StepEngine {
         await this.awaitApproval(step, rec);
         return undefined;
       case 'prompt':
-      case 'confirm':
         await this.awaitDismissal(step, rec);
         return undefined;
-      default:
-        return this.activity(step, step.kind, step.retry, step.timeoutMs);
+      default: // a barrier
+        return undefined;
     }
   }
 

@@ -78,28 +78,21 @@ export const progressSinceQuery = defineQuery<ProgressDelta, [ProgressCursor]>('
 
 /** The part of `record` that changed at or after `since`, and its events from `from`. Pure: the workflows answer `progressSince` with it. */
 export function progressSince(record: RunRecord, { since, from }: ProgressCursor): ProgressDelta {
-  let now = record.startedAt;
-  const after = (t: number | undefined) => {
-    if (t !== undefined && t > now) now = t;
-    return t !== undefined && t >= since;
-  };
-  const steps = record.steps.filter((s) => {
-    // Every clause is evaluated (no short cut), so `now` sees every time in the record.
-    const changed = [
-      after(s.startedAt),
-      after(s.endedAt),
-      after(s.compensation?.startedAt),
-      after(s.compensation?.endedAt),
-      ...(s.decisions ?? []).map((d) => after(d.at)),
-    ];
-    return s.status === 'waiting' || changed.includes(true);
-  });
+  const timesOf = (s: RunRecord['steps'][number]) =>
+    [
+      s.startedAt,
+      s.endedAt,
+      s.compensation?.startedAt,
+      s.compensation?.endedAt,
+      ...(s.decisions ?? []).map((d) => d.at),
+    ].filter((t) => t !== undefined);
+  const times = record.steps.map(timesOf);
   const delta: ProgressDelta = {
     status: record.status,
-    now,
+    now: Math.max(record.startedAt, ...times.flat()),
     events: record.events.slice(from),
     eventCount: record.events.length,
-    steps,
+    steps: record.steps.filter((s, i) => s.status === 'waiting' || times[i]!.some((t) => t >= since)),
   };
   if (record.shards) delta.shards = record.shards;
   return delta;
