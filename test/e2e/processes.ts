@@ -87,28 +87,34 @@ export function useDroverServer(): Processes {
       return (await p.temporal('workflow', 'result', '--workflow-id', id)).stdout;
     },
   };
+  // The dev server picks further ports of its own (HTTP, metrics, internal services); on a busy machine
+  // one of them can be taken between its choice and its bind, and the server exits. Start again on fresh
+  // ports then, and show the server's own words if it never comes up.
   beforeAll(async () => {
-    port = await freePort();
-    env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, NO_COLOR: '1' };
-    p.background(
-      'server',
-      '--port',
-      String(port),
-      '--ui-port',
-      String(await freePort()),
-      '--db',
-      join(mkdtempSync(join(tmpdir(), 'drover-e2e-')), 'db'),
-    );
-    for (let i = 0; ; i++) {
+    for (let attempt = 1; ; attempt++) {
+      const db = join(mkdtempSync(join(tmpdir(), 'drover-e2e-')), 'db');
+      port = await freePort();
+      env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, NO_COLOR: '1' };
+      const server = p.background('server', '--port', String(port), '--ui-port', String(await freePort()), '--db', db);
+      if (await healthy(server)) return;
+      children.splice(children.indexOf(server), 1);
+      server.kill('SIGTERM');
+      if (attempt === 3)
+        throw new Error(`drover server did not come up on 127.0.0.1:${port}:\n${server.logs.join('')}`);
+    }
+  }, 90_000);
+  /** Whether the server answers a health check within 30 s (false at once if it exits). */
+  async function healthy(server: ChildProcess): Promise<boolean> {
+    for (let i = 0; i < 60 && server.exitCode === null && server.signalCode === null; i++) {
       try {
         await p.temporal('operator', 'cluster', 'health');
-        break;
-      } catch (e) {
-        if (i > 60) throw e;
+        return true;
+      } catch {
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-  }, 60_000);
+    return false;
+  }
   afterAll(async () => {
     for (const c of children) c.kill('SIGTERM');
     await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
