@@ -1,5 +1,5 @@
 /**
- * One HTTP request as a runbook writes it (HttpSpec): an `http` step (activities/index.ts httpRequest) and
+ * One HTTP request as a runbook writes it (HttpSpec): an `http` step (activities/steps.ts httpRequest) and
  * an `http` validation of a recovered workload (providers/checks.ts) both send it and judge the answer here.
  */
 import { ApplicationFailure } from '@temporalio/common';

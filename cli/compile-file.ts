@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { compile, formatDiagnostic } from '../compiler';
 import type { CompileResult, Diagnostic, Mode } from '../compiler';
-import { gitCommitOf } from './files';
+import { gitCommitOf } from '../activities/git';
 
 export interface CompiledFile extends CompileResult {
   file: string;

@@ -9,7 +9,7 @@ import { formatDiagnostic } from '../compiler';
 import { isPlainName, outsideOf } from '../compiler/paths';
 import type { Command } from './commands';
 import { seedOption } from './commands';
-import { gitCommitOf } from './files';
+import { gitCommitOf } from '../activities/git';
 import { EXIT, UsageError, UserError, useColor } from './io';
 
 export const drillCommand: Command = {

@@ -1,12 +1,12 @@
 /**
- * The commit recorded in a plan is the last one that touched the runbook (cli/files.ts `gitCommitOf`),
+ * The commit recorded in a plan is the last one that touched the runbook (activities/git.ts `gitCommitOf`),
  * so an unrelated commit does not change what a plan says it was compiled from.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gitCommitOf } from '../../cli/files';
+import { gitCommitOf } from '../../activities/git';
 
 let dir: string;
 const git = (...args: string[]) =>

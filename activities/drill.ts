@@ -1,0 +1,36 @@
+/** The drill activity: a drill's own simulated site, seeded before its first step. */
+import { rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ApplicationFailure } from '@temporalio/common';
+import { seedSite } from '../providers/simulator';
+import type { RunbookCompiler } from './compile';
+import type { CompileInput, DrillSetup } from './types';
+
+export function createDrillActivities(cwd: string, compiler: RunbookCompiler) {
+  return {
+    /**
+     * Before a drill: a fresh simulated site of its own (`simulationDir`), seeded with the plan's workloads
+     * as they stand in production. Idempotent: a retry starts from a fresh site again (no step has run yet).
+     */
+    async prepareDrill(input: CompileInput): Promise<DrillSetup> {
+      const text = await compiler.read(input.runbook);
+      const { plan, scenario } = compiler.compile(input, text);
+      if (!input.simulationDir)
+        throw ApplicationFailure.create({
+          type: 'InvalidInput',
+          nonRetryable: true,
+          message: 'a drill needs its simulationDir',
+        });
+      rmSync(resolve(cwd, input.simulationDir), { recursive: true, force: true });
+      await seedSite(plan, cwd);
+      return {
+        planHash: plan.planHash,
+        scenario: scenario!.name,
+        description: scenario!.description,
+        file: scenario!.file,
+        seed: plan.simulation!.seed,
+        answers: scenario!.answers,
+      };
+    },
+  };
+}
