@@ -5,29 +5,29 @@
  *
  * - Forward: a step starts the moment its own dependencies are done (local ones, or imported ones reported
  *   by another execution), within this execution's budget of the plan's and each site's `maxParallel`.
- * - Compensation: in reverse dependency order, as a graph: a step is undone once everything that depended
- *   on it has been undone (across executions, through `remoteUndone` and the `undone` outbox), so
- *   independent undos run in parallel and a dependency is never undone under something still using it.
- *   Runs in a non-cancellable scope; failures are recorded, and the rest still run.
- * - People: approvals, prompts, a retry or skip after a failure with `onFailure: pause`.
+ * - Compensation (workflows/compensation.ts): in reverse dependency order, as a graph, once the run stops.
+ * - People (workflows/people.ts): approvals, prompts, tabletop answers, accepting a data loss, a retry or
+ *   skip after a failure with `onFailure: pause`; the checks of a decision before it is taken.
+ * - Slots (workflows/slots.ts): the budget both of them start steps within.
  *
  * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
  */
 import * as wf from '@temporalio/workflow';
-import { ActivityCancellationType, ApplicationFailure, TimeoutFailure } from '@temporalio/workflow';
+import { ActivityCancellationType } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
 import type { StepInput, StepOutcome } from '../activities/types';
 import { MinHeap } from '../compiler/graph';
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
 import { POINT_OF_NO_RETURN } from '../compiler/plan';
 import type { Budget, JsonObject, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
-import type { StepDecisionInput } from './messages';
-import type { Decision, RunRecord, StepRecord } from './record';
+import { Compensation } from './compensation';
+import { SCHEDULE_TO_START_MS, attemptsOf, describe, unserved } from './failures';
+import { People } from './people';
+import type { RunRecord, StepRecord } from './record';
+import { Slots } from './slots';
 
 const HEARTBEAT_TIMEOUT_MS = 10_000;
 const NO_TIMEOUT_MS = 7 * 24 * 3_600_000;
-/** A step no worker picks up within this fails as SiteUnserved (its site's worker is gone), not "running" forever. */
-export const SCHEDULE_TO_START_MS = 60_000;
 
 /**
  * Why the run stops: `abort` (a step failed: undo what was done), `cancel` (also undo steps cut off),
@@ -35,7 +35,6 @@ export const SCHEDULE_TO_START_MS = 60_000;
  * stop and undo nothing, a recovery is never undone behind the operator's back).
  */
 export type StopReason = 'abort' | 'cancel' | 'rollback' | 'halt';
-export type DecisionKind = Decision['decision'];
 
 export interface EngineSpec {
   /** This execution's steps, in topological order. Dependencies not among them are imports. */
@@ -61,10 +60,12 @@ export class StepEngine {
   stopping: StopReason | undefined;
   /** The local step whose failure stopped the run, if one did. */
   failedStep: string | undefined;
-  /** Activity steps compensated (successfully or not). */
-  compensated = 0;
   /** The workflow (or, in a shard, the root) was cancelled: with `halt`, the run ends cancelled, not failed. */
   cancelled = false;
+  /** People's decisions on this execution's steps: approvals, prompts, answers, data loss, retry or skip. */
+  readonly people: People;
+  /** Undoing this execution's steps once the run stops: `compensation.run()` after `run()`. */
+  readonly compensation: Compensation;
 
   private readonly spec: EngineSpec;
   private readonly byId: Map<string, PlanStep>;
@@ -74,13 +75,9 @@ export class StepEngine {
   private readonly dependents = new Map<string, string[]>();
   private readonly ready = new MinHeap();
   private readonly running = new Set<string>();
-  private readonly perSite = new Map<string, number>();
+  private readonly slots: Slots;
   private readonly finished: { id: string; ok: boolean }[] = [];
   private readonly arrived: string[] = [];
-  private readonly decisions = new Map<string, Decision[]>();
-  private readonly failureDecision = new Map<string, 'retry' | 'skip'>();
-  private readonly remoteUndoneIds: string[] = [];
-  private readonly lossAccepted = new Set<string>();
   /** Data of the syncReplication steps that succeeded, by step id (a promote reads its final sync's). */
   private readonly synced = new Map<string, JsonObject>();
   private readonly activityFunctions = new Map<string, (input: StepInput) => Promise<StepOutcome>>();
@@ -114,6 +111,22 @@ export class StepEngine {
       spec.record.steps.push(r);
     }
     spec.steps.forEach((s, i) => s.dependsOn.length === 0 && this.ready.push(i));
+    this.slots = new Slots(spec.budget);
+    const event = (text: string) => spec.event(text);
+    const stopping = () => this.stopping;
+    this.people = new People({ byId: this.byId, recs: this.recs, stopping, event });
+    this.compensation = new Compensation({
+      steps: spec.steps,
+      exports: spec.exports ?? new Set<string>(),
+      byId: this.byId,
+      dependents: this.dependents,
+      recs: this.recs,
+      slots: this.slots,
+      outbox: this.outbox,
+      stopping,
+      activity: (step, kind, retry, timeoutMs) => this.activity(step, kind, retry, timeoutMs),
+      event,
+    });
   }
 
   get steps(): readonly PlanStep[] {
@@ -141,11 +154,6 @@ export class StepEngine {
    */
   settle(reason: StopReason): StopReason {
     return this.noReturnPassed && (reason === 'abort' || reason === 'cancel') ? 'halt' : reason;
-  }
-
-  /** Every execution that imports local step `id` has undone its dependents of it. */
-  remoteUndone(id: string): void {
-    if (this.byId.has(id)) this.remoteUndoneIds.push(id);
   }
 
   /** Stop starting steps, from outside (another execution failed, or the run was cancelled). A rollback overrides a halt. */
@@ -194,116 +202,7 @@ export class StepEngine {
     for (const r of this.recs.values()) if (r.status === 'pending') r.status = 'not-run';
   }
 
-  /** Steps whose compensation will run: completed ones, and on cancel those cut off mid-way (undo is idempotent). */
-  private needsUndo(s: PlanStep): boolean {
-    const status = this.recs.get(s.id)!.status;
-    if (s.compensation === undefined || this.stopping === 'halt') return false;
-    // A rollback undoes whatever ran, even a step that failed half-way (every undo is idempotent).
-    if (this.stopping === 'rollback') return status !== 'pending' && status !== 'not-run';
-    return status === 'succeeded' || (this.stopping === 'cancel' && status === 'running');
-  }
-
-  /** Undo, in reverse dependency order, as a graph. Never cancelled. */
-  async compensate(): Promise<void> {
-    const steps = this.spec.steps;
-    const exports = this.spec.exports ?? new Set<string>();
-    const toUndo = steps.filter((s) => this.needsUndo(s)).length;
-    const involved = toUndo > 0 || exports.size > 0 || [...this.dependents.keys()].some((d) => !this.byId.has(d));
-    if (!involved) return;
-    if (toUndo > 0) this.spec.event(`compensating ${toUndo} step(s) in reverse dependency order`);
-    // A step is undone after all its local dependents, and, when exported, after every importer says so.
-    const waiting = new Map(
-      steps.map((s) => [s.id, (this.dependents.get(s.id)?.length ?? 0) + (exports.has(s.id) ? 1 : 0)]),
-    );
-    const importWaiting = new Map<string, number>();
-    for (const [d, list] of this.dependents) if (!this.byId.has(d)) importWaiting.set(d, list.length);
-    const ready: string[] = [];
-    const active = new Set<string>();
-    const undone: string[] = [];
-    let left = steps.length;
-    const markUndone = (id: string) => {
-      left--;
-      for (const d of this.byId.get(id)!.dependsOn) {
-        if (this.byId.has(d)) {
-          const n = waiting.get(d)! - 1;
-          waiting.set(d, n);
-          if (n === 0) ready.push(d);
-        } else {
-          const n = importWaiting.get(d)! - 1;
-          importWaiting.set(d, n);
-          if (n === 0) this.outbox.undone.push(d);
-        }
-      }
-    };
-    // Reverse topological order among the ready ones: the latest step first.
-    for (let i = steps.length - 1; i >= 0; i--) if (waiting.get(steps[i]!.id) === 0) ready.push(steps[i]!.id);
-    await wf.CancellationScope.nonCancellable(async () => {
-      while (left > 0) {
-        for (const id of this.remoteUndoneIds.splice(0)) {
-          const n = waiting.get(id)! - 1;
-          waiting.set(id, n);
-          if (n === 0) ready.push(id);
-        }
-        const held: string[] = [];
-        while (ready.length > 0) {
-          const id = ready.shift()!;
-          const s = this.byId.get(id)!;
-          if (!this.needsUndo(s)) {
-            markUndone(id);
-            continue;
-          }
-          if (!this.hasSlot(s)) {
-            held.push(id);
-            continue;
-          }
-          active.add(id);
-          this.take(s);
-          this.undo(s).then(() => {
-            this.give(s);
-            active.delete(id);
-            undone.push(id);
-          }, wf.log.error);
-        }
-        ready.push(...held);
-        if (left === 0) break;
-        await wf.condition(() => undone.length > 0 || this.remoteUndoneIds.length > 0);
-        for (const id of undone.splice(0)) markUndone(id);
-      }
-    });
-  }
-
-  private async undo(s: PlanStep): Promise<void> {
-    const c = s.compensation!;
-    const rec = this.recs.get(s.id)!;
-    const startedAt = Date.now();
-    try {
-      const out = await this.activity(s, c.kind, c.retry, c.timeoutMs);
-      rec.compensation = { kind: c.kind, status: 'succeeded', startedAt, endedAt: Date.now(), message: out.message };
-    } catch (err) {
-      const error = describe(err).message;
-      rec.compensation = { kind: c.kind, status: 'failed', startedAt, endedAt: Date.now(), error };
-      this.spec.event(`compensation ${c.kind} of ${s.id} failed: ${error}`);
-    }
-    this.compensated++;
-  }
-
   // ---- forward ----
-
-  private hasSlot(step: PlanStep): boolean {
-    if (IN_WORKFLOW_KINDS.has(step.kind)) return true;
-    const budget = this.spec.budget;
-    let active = 0;
-    for (const c of this.perSite.values()) active += c;
-    return active < budget.plan && (this.perSite.get(step.site) ?? 0) < (budget.sites[step.site] ?? 1);
-  }
-
-  private take(step: PlanStep): void {
-    if (!IN_WORKFLOW_KINDS.has(step.kind)) this.perSite.set(step.site, (this.perSite.get(step.site) ?? 0) + 1);
-  }
-
-  private give(step: PlanStep): void {
-    if (!IN_WORKFLOW_KINDS.has(step.kind)) this.perSite.set(step.site, this.perSite.get(step.site)! - 1);
-  }
 
   private launchReady(): void {
     if (this.paused || this.stopping) return;
@@ -311,7 +210,7 @@ export class StepEngine {
     while (this.ready.size > 0) {
       const i = this.ready.pop();
       const step = this.spec.steps[i]!;
-      if (!this.hasSlot(step)) {
+      if (!this.slots.has(step)) {
         held.push(i);
         continue;
       }
@@ -325,17 +224,17 @@ export class StepEngine {
     rec.status = 'running';
     rec.startedAt = Date.now();
     this.running.add(step.id);
-    this.take(step);
+    this.slots.take(step);
     this.runStep(step).then(
       (ok) => {
         this.running.delete(step.id);
-        this.give(step);
+        this.slots.give(step);
         this.finished.push({ id: step.id, ok });
       },
       () => {
         // Cancellation: run() handles it; the step stays as it was.
         this.running.delete(step.id);
-        this.give(step);
+        this.slots.give(step);
       },
     );
   }
@@ -376,7 +275,7 @@ export class StepEngine {
    */
   private runStep(step: PlanStep): Promise<boolean> {
     const rec = this.recs.get(step.id)!;
-    if (step.kind === 'confirm') return this.walk(step, rec);
+    if (step.kind === 'confirm') return this.people.walk(step, rec);
     let outcome: Promise<StepOutcome | undefined>;
     try {
       outcome = IN_WORKFLOW_KINDS.has(step.kind)
@@ -411,16 +310,15 @@ export class StepEngine {
     rec.attempts += attemptsOf(err, step.retry);
     rec.error = unserved(err, this.spec.sites[step.site]!) ?? describe(err);
     rec.endedAt = Date.now();
-    if (rec.error.type === 'DataLossNotAccepted' && !this.stopping && (await this.acceptLoss(step, rec))) {
+    if (rec.error.type === 'DataLossNotAccepted' && !this.stopping && (await this.people.acceptLoss(step, rec))) {
       rec.status = 'running';
       return this.runStep(step);
     }
     if (step.onFailure === 'pause' && !this.stopping) {
       rec.status = 'waiting';
       this.spec.event(`step ${step.id} failed (${rec.error.message}); waiting for a person to retry or skip it`);
-      await wf.condition(() => this.failureDecision.has(step.id) || this.stopping !== undefined);
-      const d = this.failureDecision.get(step.id);
-      this.failureDecision.delete(step.id);
+      await wf.condition(() => this.people.hasFailureDecision(step.id) || this.stopping !== undefined);
+      const d = this.people.takeFailureDecision(step.id);
       if (d === 'retry') {
         rec.status = 'running';
         return this.runStep(step);
@@ -450,10 +348,10 @@ export class StepEngine {
         return undefined;
       }
       case 'approval':
-        await this.awaitApproval(step, rec);
+        await this.people.awaitApproval(step, rec);
         return undefined;
       case 'prompt':
-        await this.awaitDismissal(step, rec);
+        await this.people.awaitDismissal(step, rec);
         return undefined;
       default: // a barrier
         return undefined;
@@ -469,7 +367,7 @@ export class StepEngine {
     if (kind === 'promote' && choice) {
       params = { ...params, failoverAt: choice.failoverAt };
       if (choice.recoveryPoint) params.recoveryPoint = choice.recoveryPoint;
-      if (choice.acceptDataLoss || this.lossAccepted.has(step.id)) params.acceptDataLoss = true;
+      if (choice.acceptDataLoss || this.people.acceptedLoss(step.id)) params.acceptDataLoss = true;
       // What the final sync measured at the source (a crashed database's end of WAL): the promote compares.
       const source = step.workload ? this.synced.get(`${step.workload}/finalSync`) : undefined;
       if (source && wf.patched('drover-promote-source-v1')) params.source = source;
@@ -509,163 +407,6 @@ export class StepEngine {
     }
     return fn;
   }
-
-  // ---- people ----
-
-  /** A failover from a point older than the RPO: waits for a person to accept the loss (approve) or not. */
-  private async acceptLoss(step: PlanStep, rec: StepRecord): Promise<boolean> {
-    rec.status = 'waiting';
-    const wfId = wf.workflowInfo().workflowId;
-    this.spec.event(
-      `${step.id}: ${rec.error!.message}. Accept the loss: drover approve ${wfId} --step ${step.id} --by <name>; refuse: drover reject ${wfId} --step ${step.id} --by <name>`,
-    );
-    const votes = () => this.decisions.get(step.id) ?? [];
-    await wf.condition(() => votes().length > 0 || this.stopping !== undefined);
-    rec.decisions = [...votes()];
-    this.decisions.delete(step.id);
-    const vote = rec.decisions[rec.decisions.length - 1];
-    if (vote?.decision !== 'approved') return false;
-    this.lossAccepted.add(step.id);
-    return true;
-  }
-
-  private async awaitApproval(step: PlanStep, rec: StepRecord): Promise<void> {
-    rec.status = 'waiting';
-    const required = Number(step.params.required ?? 1);
-    this.spec.event(
-      `waiting for ${required} approval(s) of ${step.id} from ${(step.params.approvers as string[]).join(', ')}`,
-    );
-    const votes = () => this.decisions.get(step.id) ?? [];
-    const approved = () => votes().filter((d) => d.decision === 'approved').length >= required;
-    const rejected = () => votes().some((d) => d.decision === 'rejected');
-    const decided = await waitFor(() => approved() || rejected(), step.timeoutMs);
-    rec.decisions = votes();
-    if (!decided) {
-      const approve = step.params.onTimeout === 'approve';
-      rec.decisions.push({
-        by: 'timeout',
-        at: Date.now(),
-        decision: approve ? 'approved-on-timeout' : 'rejected-on-timeout',
-      });
-      this.spec.event(`approval ${step.id} timed out: ${approve ? 'approved' : 'rejected'}, as the runbook says`);
-      if (approve) return;
-      throw ApplicationFailure.create({
-        type: 'ApprovalTimedOut',
-        message: `no quorum of ${required} within the approval's timeout`,
-      });
-    }
-    if (rejected()) {
-      const by = votes().find((d) => d.decision === 'rejected')!;
-      throw ApplicationFailure.create({
-        type: 'ApprovalRejected',
-        message: `rejected by ${by.by}${by.comment ? `: ${by.comment}` : ''}`,
-      });
-    }
-    rec.status = 'running';
-  }
-
-  /** Tabletop: the participants walk a step; whatever they answer, the exercise goes on and records it. */
-  private async walk(step: PlanStep, rec: StepRecord): Promise<boolean> {
-    rec.status = 'waiting';
-    const ok = await waitFor(() => this.decisions.has(step.id), step.timeoutMs);
-    const answer = this.decisions.get(step.id)?.[0];
-    rec.decisions = this.decisions.get(step.id) ?? [];
-    rec.endedAt = Date.now();
-    rec.attempts = 1;
-    if (!ok || !answer) {
-      rec.status = 'failed';
-      rec.error = { type: 'Unanswered', message: 'nobody answered within the timeout' };
-    } else if (answer.decision === 'blocked') {
-      rec.status = 'failed';
-      rec.error = { type: 'Blocked', message: answer.comment ?? 'blocked' };
-    } else if (answer.decision === 'skipped') {
-      rec.status = 'skipped';
-    } else {
-      rec.status = 'succeeded';
-    }
-    return true;
-  }
-
-  private async awaitDismissal(step: PlanStep, rec: StepRecord): Promise<void> {
-    rec.status = 'waiting';
-    this.spec.event(
-      `waiting for a person to ${step.kind === 'confirm' ? 'confirm' : 'dismiss'} ${step.id}${step.params.message ? `: ${String(step.params.message)}` : ''}`,
-    );
-    const ok = await waitFor(() => this.decisions.has(step.id), step.timeoutMs);
-    rec.decisions = this.decisions.get(step.id) ?? [];
-    if (!ok) throw ApplicationFailure.create({ type: 'PromptTimedOut', message: 'nobody answered within the timeout' });
-    rec.status = 'running';
-  }
-
-  /** Why a decision cannot be taken, or undefined when it can. */
-  decisionProblem(d: StepDecisionInput, decision: DecisionKind): string | undefined {
-    if (!d || typeof d.step !== 'string' || typeof d.by !== 'string' || d.by === '')
-      return 'give {"step": "<step id>", "by": "<your name>"}';
-    const step = this.byId.get(d.step);
-    const rec = this.recs.get(d.step);
-    if (!step || !rec) return `no step ${d.step} in this plan`;
-    if ((decision === 'approved' || decision === 'rejected') && step.kind === 'promote') {
-      if (!(rec.status === 'waiting' && rec.error?.type === 'DataLossNotAccepted'))
-        return `${d.step} is not waiting for anyone to accept data loss (it is ${rec.status})`;
-    } else if (decision === 'approved' || decision === 'rejected') {
-      if (step.kind !== 'approval') return `${d.step} is a ${step.kind} step, not an approval`;
-      const approvers = step.params.approvers as string[];
-      if (!approvers.includes(d.by))
-        return `${d.by} is not an approver of ${d.step} (approvers: ${approvers.join(', ')})`;
-      if ((this.decisions.get(d.step) ?? []).some((x) => x.by === d.by))
-        return `${d.by} has already decided on ${d.step}`;
-      if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
-      const signing = signingProblem(step, d, wf.workflowInfo().root?.workflowId ?? wf.workflowInfo().workflowId);
-      if (signing) return signing;
-    } else if (d.signature !== undefined) {
-      return 'only approvals and rejections are signed: send this decision without a signature';
-    } else if (decision === 'dismissed') {
-      if (step.kind !== 'prompt' && step.kind !== 'confirm') return `${d.step} is a ${step.kind} step, not a prompt`;
-      if (rec.status === 'succeeded' || rec.status === 'failed') return `${d.step} is already ${rec.status}`;
-    } else if (decision === 'done' || decision === 'blocked' || decision === 'skipped') {
-      if (step.kind !== 'confirm') return `${d.step} is a ${step.kind} step; answers are for tabletop steps`;
-      if (this.decisions.has(d.step)) {
-        const first = this.decisions.get(d.step)![0]!;
-        return `${d.step} was already answered ${first.decision} by ${first.by}`;
-      }
-      if (decision === 'blocked' && !d.comment) return `say why ${d.step} is blocked: add "comment": "<reason>"`;
-    } else if (!(rec.status === 'waiting' && rec.error)) {
-      return `${d.step} is not waiting after a failure (it is ${rec.status})`;
-    }
-    return undefined;
-  }
-
-  /** Applies a decision; from a Signal it is checked first (an Update's validator already did). */
-  decide(d: StepDecisionInput, decision: DecisionKind, fromSignal: boolean): string {
-    const problem = fromSignal ? this.decisionProblem(d, decision) : undefined;
-    if (problem) {
-      this.spec.event(`ignored ${decision} signal for ${d?.step} by ${d?.by}: ${problem}`);
-      return problem;
-    }
-    const entry: Decision = { by: d.by, at: Date.now(), decision };
-    if (d.comment) entry.comment = d.comment;
-    // A signature reaches here verified (workflows/common.ts verifyDecision).
-    if (d.signature !== undefined) entry.signed = true;
-    if (decision === 'retry' || decision === 'skip') {
-      this.failureDecision.set(d.step, decision);
-      const rec = this.recs.get(d.step)!;
-      (rec.decisions ??= []).push(entry);
-    } else {
-      const list = this.decisions.get(d.step) ?? [];
-      list.push(entry);
-      this.decisions.set(d.step, list);
-      const rec = this.recs.get(d.step);
-      if (rec) rec.decisions = list;
-    }
-    this.spec.event(`${d.step}: ${decision} by ${d.by}${d.comment ? ` (${d.comment})` : ''}`);
-    return `${decision} ${d.step}`;
-  }
-}
-
-/** The decision an answer stands for, or undefined when its outcome is not one of done, blocked, skipped. */
-export function answerDecision(a: { outcome?: unknown } | undefined): DecisionKind | undefined {
-  const o = a?.outcome;
-  return o === 'done' || o === 'blocked' || o === 'skipped' ? o : undefined;
 }
 
 /** When the run recovered (the last recovery step's end) and the oldest recovery point used, from records. */
@@ -683,53 +424,4 @@ export function recoveryTimes(steps: readonly StepRecord[]): { recoveredAt?: num
   if (recovered.length) out.recoveredAt = recovered.reduce((a, b) => Math.max(a, b));
   if (points.length) out.recoveryPointAt = points.reduce((a, b) => Math.min(a, b));
   return out;
-}
-
-/** `condition` with a timeout in ms, where 0 means none; false when it timed out. */
-async function waitFor(fn: () => boolean, timeoutMs: number): Promise<boolean> {
-  if (timeoutMs > 0) return wf.condition(fn, timeoutMs);
-  await wf.condition(fn);
-  return true;
-}
-
-function attemptsOf(err: unknown, retry: RetryPolicy): number {
-  const details = ((err as wf.ActivityFailure)?.cause as ApplicationFailure | undefined)?.details;
-  const attempt = (details?.[0] as { attempt?: number } | undefined)?.attempt;
-  if (typeof attempt === 'number') return attempt;
-  return (err as wf.ActivityFailure)?.cause ? retry.maximumAttempts : 1;
-}
-
-/** A step nobody picked up: its site's worker is gone (or never started). */
-function unserved(err: unknown, site: PlanSite): { type: string; message: string } | undefined {
-  const cause = (err as wf.ActivityFailure)?.cause;
-  if (!(cause instanceof TimeoutFailure) || cause.timeoutType !== 'SCHEDULE_TO_START') return undefined;
-  return {
-    type: 'SiteUnserved',
-    message: `no worker picked the step up within ${SCHEDULE_TO_START_MS / 1000}s on task queue ${site.taskQueue}: start one with \`drover worker --site ${site.name}\``,
-  };
-}
-
-export function describe(err: unknown): { type: string; message: string } {
-  const cause = (err as wf.ActivityFailure)?.cause as (Error & { type?: string }) | undefined;
-  const e = (cause ?? err) as Error & { type?: string };
-  return { type: e.type ?? e.name ?? 'Error', message: e.message ?? String(err) };
-}
-
-/** What a signed (or unsigned) decision on an approval step lacks: the shape of its signature, a key, or one at all. */
-function signingProblem(step: PlanStep, d: StepDecisionInput, run: string): string | undefined {
-  const keys = step.params.keys as Record<string, string> | undefined;
-  const sig = d.signature;
-  if (sig === undefined)
-    return step.params.signatures === 'required'
-      ? `${d.step} counts only signed decisions: drover approve ${run} --step ${d.step} --by ${d.by} --key <your private key file>`
-      : undefined;
-  if (
-    typeof sig !== 'object' ||
-    typeof sig.at !== 'string' ||
-    typeof sig.value !== 'string' ||
-    Number.isNaN(Date.parse(sig.at))
-  )
-    return 'a signature is {"at": "<ISO time it was signed>", "value": "<base64 Ed25519 signature>"}';
-  if (!keys?.[d.by]) return `${d.by} has no public key in the runbook's approvers: decide without a signature`;
-  return undefined;
 }

@@ -16,18 +16,12 @@ import type { SignalDefinition } from '@temporalio/common';
 import { ROOT, ownerOfStepId, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
 import { FAILOVER_MODES } from '../compiler/plan';
 import type { Mode, Partition, Plan } from '../compiler/plan';
-import {
-  compileInActivity,
-  courier,
-  describePlan,
-  eventLog,
-  newRecord,
-  prepareDrillInActivity,
-  registerDecisionHandlers,
-} from './common';
+import { compileInActivity, courier, describePlan, eventLog, newRecord, prepareDrillInActivity } from './common';
 import type { CompileInput } from '../activities/types';
+import { registerDecisionHandlers } from './decisions';
 import { StepEngine, recoveryTimes } from './engine';
-import type { DecisionKind, StopReason } from './engine';
+import type { StopReason } from './engine';
+import type { DecisionKind } from './people';
 import { heldWorkloads, registryId } from './hold';
 import { scoreDrill } from '../reports/score';
 import type { PreflightActivities } from '../activities';
@@ -117,7 +111,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       if (!engine.stopping) await commitWindow();
       if (engine.stopping) {
         record.status = engine.stopping === 'rollback' ? 'rolling-back' : 'compensating';
-        await engine.compensate();
+        await engine.compensation.run();
       }
     }
   } finally {
@@ -132,7 +126,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
     record.achieved.rtoMs = times.recoveredAt - record.startedAt;
   if (times.recoveryPointAt !== undefined)
     record.achieved.rpoMs = Math.max(0, record.startedAt - times.recoveryPointAt);
-  const compensated = engine.compensated + (root?.compensated ?? 0);
+  const compensated = engine.compensation.count + (root?.compensated ?? 0);
   const kept = 'what was recovered is kept as it is: run it again to continue where it stopped';
   if (stopping === 'cancel' || (stopping === 'halt' && engine.cancelled)) {
     record.status = stopping === 'halt' ? 'stopped' : 'cancelled';
@@ -391,13 +385,13 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   function decisionProblem(d: StepDecisionInput, decision: DecisionKind): string | undefined {
     if (!engine) return 'the run is still compiling its plan; try again in a moment';
     if (root && d && typeof d.step === 'string' && !engine.step(d.step)) return root.decisionProblem(d, decision);
-    return engine.decisionProblem(d, decision);
+    return engine.people.decisionProblem(d, decision);
   }
 
   function applyDecision(d: StepDecisionInput, decision: DecisionKind, fromSignal: boolean): string {
     if (root && d && typeof d.step === 'string' && !engine!.step(d.step))
       return root.forwardDecision(d, decision, fromSignal);
-    return engine!.decide(d, decision, fromSignal);
+    return engine!.people.decide(d, decision, fromSignal);
   }
 }
 
@@ -507,7 +501,7 @@ class Root {
       for (const s of this.shards) this.control(s.index).commit = true;
     } else {
       this.record.status = this.stopReason === 'rollback' ? 'rolling-back' : 'compensating';
-      await this.engine.compensate();
+      await this.engine.compensation.run();
     }
     await wf.CancellationScope.nonCancellable(async () => {
       await wf.condition(() => this.closed.size === n);
@@ -582,7 +576,7 @@ class Root {
     this.undoneBy.set(id, set);
     if (set.size < importers.length) return;
     const owner = ownerOfStepId(this.partition, id);
-    if (owner === ROOT) this.engine.remoteUndone(id);
+    if (owner === ROOT) this.engine.compensation.remoteUndone(id);
     else if (!this.closed.has(owner)) (this.control(owner).undone ??= []).push(id);
   }
 

@@ -11,9 +11,10 @@
 import * as wf from '@temporalio/workflow';
 import type { CompileInput } from '../activities/types';
 import type { Plan, ShardSpec } from '../compiler/plan';
-import { compileInActivity, courier, describePlan, eventLog, newRecord, registerDecisionHandlers } from './common';
+import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
+import { registerDecisionHandlers } from './decisions';
 import { StepEngine, recoveryTimes } from './engine';
-import type { DecisionKind } from './engine';
+import type { DecisionKind } from './people';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
 import type { ShardResult } from './record';
@@ -58,7 +59,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
   });
   const theEngine = engine;
   event(`shard ${index} of ${plan.name} (${input.shard.groups.join(', ')}) started: ${plan.steps.length} steps`);
-  for (const e of early.splice(0)) engine.decide(e.input, e.decision, true);
+  for (const e of early.splice(0)) engine.people.decide(e.input, e.decision, true);
   if (paused) engine.pause();
   for (const c of controls.splice(0)) applyControl(c);
 
@@ -108,7 +109,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
   }
   if (engine.stopping) {
     record.status = engine.stopping === 'rollback' ? 'rolling-back' : 'compensating';
-    await engine.compensate();
+    await engine.compensation.run();
   }
   closing = true;
   await mail;
@@ -131,7 +132,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
   function applyControl(c: ShardControl): void {
     const e = engine!;
     for (const id of c.imported ?? []) e.importDone(id);
-    for (const id of c.undone ?? []) e.remoteUndone(id);
+    for (const id of c.undone ?? []) e.compensation.remoteUndone(id);
     if (c.stop && (!verdict || (c.stop === 'rollback' && verdict === 'halt'))) {
       verdict = c.stop;
       e.stop(c.stop);
@@ -146,8 +147,8 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
     });
     registerDecisionHandlers({
       problem: (d, decision) =>
-        engine ? engine.decisionProblem(d, decision) : 'this part of the run is still compiling',
-      apply: (d, decision, fromSignal) => engine!.decide(d, decision, fromSignal),
+        engine ? engine.people.decisionProblem(d, decision) : 'this part of the run is still compiling',
+      apply: (d, decision, fromSignal) => engine!.people.decide(d, decision, fromSignal),
       ready: () => engine !== undefined,
       keep: (d, decision) => early.push({ input: d, decision }),
       ignored: event,
