@@ -33,12 +33,20 @@ run(process.argv.slice(2), {
   stdoutIsTTY: process.stdout.isTTY === true,
   stderrIsTTY: process.stderr.isTTY === true,
   stdin: process.stdin,
+  // Ctrl-C while following a run: the run goes on (it is Temporal's, not this process's); say so and how to reach it.
+  onInterrupt: (message) => {
+    process.removeAllListeners('SIGINT');
+    process.once('SIGINT', () => {
+      process.stderr.write(message);
+      process.exit(130);
+    });
+  },
 }).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
     process.stderr.write(`drover: internal error: ${(e as Error).message}\n`);
-    process.exitCode = 1;
+    process.exitCode = 4;
   },
 );

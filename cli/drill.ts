@@ -7,36 +7,36 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic } from '../compiler';
 import { isPlainName, outsideOf } from '../compiler/paths';
-import type { Command } from './commands';
-import { seedOption } from './commands';
+import { command, seedOption, TEXT_OR_JSON } from './commands';
 import { gitCommitOf } from '../activities/git';
 import { EXIT, UsageError, UserError, useColor } from './io';
 
-export const drillCommand: Command = {
+export const drillCommand = command({
   name: 'drill',
   summary: 'run a simulated drill with a fault scenario, and score it against the objectives',
-  usage: `drover drill <file> --scenario <name> [--seed <n>] [--id <workflow id>] [--no-follow]
-
-Runs the runbook as a drill: on Temporal, for real, against a simulated site of its own (seeded fresh
+  operands: '<file>',
+  details: `Runs the runbook as a drill: on Temporal, for real, against a simulated site of its own (seeded fresh
 under .drover/drills/<id>/) with the faults of runbooks/scenarios/<name>.yaml (next to the runbook).
 Custom commands and HTTP calls do not run in a drill: they are recorded as what would have run.
 The same seed gives the same faults. The score (RTO and RPO per workload against the objectives,
 retries, compensations, PASS or FAIL with the reasons) is printed and written with the report.
-Exit 0 when the drill passes, 1 when it fails.
+Exit 0 when the drill passes, 1 when it fails. With -o json the steps go to stderr, the record to stdout.
 The workflow input, for the Temporal CLI or a schedule:
   {"runbook": "<file>", "mode": "<the scenario's mode>", "scenario": "<name>", "seed": <n>}`,
   options: {
-    scenario: { type: 'string', short: 's' },
-    seed: { type: 'string' },
-    id: { type: 'string' },
-    follow: { type: 'boolean' },
-    color: { type: 'boolean' },
+    scenario: {
+      short: 's',
+      value: 'name',
+      help: 'the fault scenario: runbooks/scenarios/<name>.yaml next to the runbook',
+    },
+    seed: { value: 'n', help: 'the seed of the faults (the same seed, the same faults)' },
+    id: { value: 'workflow-id', help: 'the workflow id (default drover-<plan>-drill-<scenario>)' },
+    follow: { negatable: true, help: 'show the steps live and the score (default; --no-follow returns at once)' },
   },
-  allowPositionals: true,
+  uses: { output: TEXT_OR_JSON, temporal: true },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
     const file = positionals[0]!;
-    const name = values.scenario as string | undefined;
+    const name = values.scenario;
     const dir = join(dirname(file), 'scenarios');
     const available = () => {
       try {
@@ -52,11 +52,11 @@ The workflow input, for the Temporal CLI or a schedule:
       throw new UsageError(
         `--scenario ${name}: a scenario is a file name in ${dir} (letters, digits, . _ -), not a path; scenarios there: ${available().join(', ') || 'none'}`,
       );
-    const id = values.id as string | undefined;
+    const id = values.id;
     if (id !== undefined && outsideOf('.drover/drills', `.drover/drills/${id}`))
       throw new UsageError(`--id ${id}: a drill's id names its folder under .drover/drills/: use one without \`..\``);
     const seed = seedOption(values.seed);
-    const color = useColor(io, 'stderr', values.color as boolean | undefined);
+    const color = useColor(io, 'stderr', values.color);
     const read = (path: string, what: string) => {
       try {
         return readFileSync(resolve(io.cwd, path), 'utf8');
@@ -100,19 +100,22 @@ The workflow input, for the Temporal CLI or a schedule:
           );
         throw e;
       }
-      io.stdout(
+      const json = values.output === 'json';
+      const out = json ? { ...io, stdout: io.stderr } : io;
+      out.stdout(
         `drill ${workflowId} started: scenario ${name} (seed ${plan.simulation!.seed}), ${plan.mode} mode against a simulated site of its own\n  ${compiled.scenario.description}\n`,
       );
       if (values.follow === false) return EXIT.ok;
       const { follow, writeReports } = await import('./runs');
-      const record = await follow(client, workflowId, io);
+      const record = await follow(client, workflowId, out);
       if (!record) return EXIT.failed;
       const { scoreDrill, scoreMarkdown } = await import('../reports/score');
       const score = scoreDrill(record)!;
-      io.stdout(`\n${scoreMarkdown(score).join('\n')}\n${writeReports(record, io)}`);
+      out.stdout(`\n${scoreMarkdown(score).join('\n')}\n${writeReports(record, io)}`);
+      if (json) io.stdout(JSON.stringify({ ...record, score }, null, 2) + '\n');
       return score.passed ? EXIT.ok : EXIT.failed;
     } finally {
       await connection.close();
     }
   },
-};
+});

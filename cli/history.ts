@@ -2,11 +2,14 @@
  * `drover history [plan]`: past runs from Temporal's visibility (the memo each run sets as it ends), and per
  * plan the DR-readiness figures: days since the last successful test or passing drill, success rate, mean RTO.
  */
-import { formatDuration } from '../compiler';
+import { formatDuration, MODES } from '../compiler';
 import { planReasons, workloadReasons } from '../reports/score';
-import type { Command } from './commands';
+import { command, TEXT_OR_JSON } from './commands';
 import { EXIT, UsageError } from './io';
+import type { CliIO } from './io';
+import type { Client } from '@temporalio/client';
 import type { RunSummary } from '../workflows/record';
+import { SEARCH_ATTRIBUTES } from '../workflows/search';
 
 /** One workload's achieved figures against its own objectives: reports/score.ts's WorkloadScore. */
 export interface WorkloadFigures {
@@ -37,6 +40,9 @@ export interface HistoryRow {
   status: string;
   startedAt: number;
   summary?: HistorySummary;
+  /** The run's DroverPlan and DroverMode search attributes, when it has them. */
+  plan?: string;
+  mode?: string;
 }
 
 /** Whether a run did what it should, why not, and from which figures that was decided. */
@@ -46,39 +52,25 @@ export interface Verdict {
   from: 'verdict' | 'workloads' | 'plan';
 }
 
-export const historyCommand: Command = {
+export const historyCommand = command({
   name: 'history',
   summary: "past runs and each plan's DR-readiness figures, from Temporal",
-  usage: `drover history [plan] [--limit <n>] [--format text|json]
-
-Lists the runs Temporal knows of (newest first): date, run id, mode (or drill scenario), result, achieved
+  operands: '[plan]',
+  details: `Lists the runs Temporal knows of (newest first): date, run id, mode (or drill scenario), result, achieved
 RTO and RPO against the objectives. A drill's PASS or FAIL is its own score (every workload within its own
 objectives too), with the first reason it failed. Then per plan: days since the last successful test or passing drill,
 the success rate of finished runs, and the mean achieved RTO.`,
-  options: { limit: { type: 'string' }, format: { type: 'string' } },
-  allowPositionals: true,
+  options: { limit: { value: 'n', help: 'at most this many runs (default 50)' } },
+  uses: { output: TEXT_OR_JSON, temporal: true },
   async run({ values, positionals }, io) {
-    if (positionals.length > 1) throw new UsageError('name at most one plan');
     const plan = positionals[0];
     const limit = values.limit === undefined ? 50 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
-    const format = (values.format as string | undefined) ?? 'text';
-    if (!['text', 'json'].includes(format)) throw new UsageError(`unknown format "${format}": use text or json`);
+    const format = values.output ?? 'text';
     const { connectClient } = await import('./temporal');
-    const msg = await import('../workflows/messages');
     const { client, connection } = await connectClient(io.env);
     try {
-      const rows: HistoryRow[] = [];
-      for await (const w of client.workflow.list({ query: `WorkflowType = '${msg.WORKFLOW_TYPE}'` })) {
-        const summary = (w.memo as { drover?: HistorySummary } | undefined)?.drover;
-        if (plan && summary?.plan !== plan && !w.workflowId.startsWith(`drover-${plan}-`)) continue;
-        rows.push({
-          workflowId: w.workflowId,
-          status: w.status.name,
-          startedAt: w.startTime.getTime(),
-          ...(summary ? { summary } : {}),
-        });
-      }
+      const rows = await listRuns(client, io, plan !== undefined ? { plan } : {});
       rows.sort((a, b) => b.startedAt - a.startedAt);
       const shown = rows.slice(0, limit);
       const plans = readiness(rows);
@@ -110,7 +102,7 @@ the success rate of finished runs, and the mean achieved RTO.`,
       await connection.close();
     }
   },
-};
+});
 
 /**
  * Whether a run did what it should: succeeded, and met its objectives. Its own score decides when the memo
@@ -191,3 +183,126 @@ export function readiness(rows: readonly HistoryRow[], now = Date.now()): Readin
     return out;
   });
 }
+
+/** What `drover list` and `drover history` filter on. */
+export interface RunFilter {
+  plan?: string;
+  mode?: string;
+  /** Temporal's execution status: Running, Completed, Failed, Canceled, Terminated, TimedOut. */
+  status?: string;
+}
+
+const STATUSES = ['running', 'completed', 'failed', 'canceled', 'terminated', 'timed-out'] as const;
+
+/**
+ * Drover's runs, newest first, filtered by Temporal's visibility on the server: the run's search attributes
+ * DroverPlan and DroverMode (set by the workflow; `drover server` registers them, a cluster needs
+ * `temporal operator search-attribute create`, README). Where they are not registered (the server refuses
+ * the query), the runs are listed and filtered here by their memo and workflow id instead.
+ */
+export async function listRuns(client: Client, io: CliIO, filter: RunFilter): Promise<HistoryRow[]> {
+  const msg = await import('../workflows/messages');
+  for (const v of [filter.plan, filter.mode])
+    if (v !== undefined && !/^[A-Za-z0-9._-]+$/.test(v))
+      throw new UsageError(`"${v}" is not a plan or mode name (letters, digits, . _ -)`);
+  const base = [`WorkflowType = '${msg.WORKFLOW_TYPE}'`];
+  if (filter.status) base.push(`ExecutionStatus = '${filter.status}'`);
+  const byAttributes = [
+    ...base,
+    ...(filter.plan ? [`${SEARCH_ATTRIBUTES.plan} = '${filter.plan}'`] : []),
+    ...(filter.mode ? [`${SEARCH_ATTRIBUTES.mode} = '${filter.mode}'`] : []),
+  ];
+  const collect = async (query: string, keep: (r: HistoryRow) => boolean) => {
+    const rows: HistoryRow[] = [];
+    for await (const w of client.workflow.list({ query })) {
+      const summary = (w.memo as { drover?: HistorySummary } | undefined)?.drover;
+      const attrs = w.searchAttributes as Record<string, unknown[] | undefined>;
+      const row: HistoryRow = {
+        workflowId: w.workflowId,
+        status: w.status.name,
+        startedAt: w.startTime.getTime(),
+        ...(summary ? { summary } : {}),
+      };
+      const plan = attrs[SEARCH_ATTRIBUTES.plan]?.[0];
+      const mode = attrs[SEARCH_ATTRIBUTES.mode]?.[0];
+      if (typeof plan === 'string') row.plan = plan;
+      if (typeof mode === 'string') row.mode = mode;
+      if (keep(row)) rows.push(row);
+    }
+    return rows;
+  };
+  let rows: HistoryRow[];
+  if (byAttributes.length === base.length) rows = await collect(base.join(' AND '), () => true);
+  else {
+    try {
+      rows = await collect(byAttributes.join(' AND '), () => true);
+    } catch {
+      io.stderr(
+        `drover: the server does not know the search attributes ${Object.values(SEARCH_ATTRIBUTES).join(', ')}: filtering here (see README: search attributes)\n`,
+      );
+      rows = await collect(base.join(' AND '), (r) => {
+        const plan = r.summary?.plan ?? r.plan;
+        const mode = r.summary?.mode ?? r.mode;
+        return (
+          (!filter.plan || plan === filter.plan || (!plan && r.workflowId.startsWith(`drover-${filter.plan}-`))) &&
+          (!filter.mode || mode === filter.mode)
+        );
+      });
+    }
+  }
+  return rows.sort((a, b) => b.startedAt - a.startedAt);
+}
+
+export const listCommand = command({
+  name: 'list',
+  summary: 'runs, newest first, filtered by plan, mode or status',
+  details: "Filters on the server (search attributes DroverPlan, DroverMode; Temporal's ExecutionStatus).",
+  options: {
+    plan: { value: 'name', help: "only this plan's runs" },
+    mode: { short: 'm', value: 'mode', choices: MODES, help: 'only runs in this mode' },
+    status: { value: 'status', choices: STATUSES, help: `only runs in this state: ${STATUSES.join(', ')}` },
+    limit: { value: 'n', help: 'at most this many (default 50)' },
+  },
+  uses: { output: TEXT_OR_JSON, temporal: true },
+  async run({ values }, io) {
+    const limit = values.limit === undefined ? 50 : Number(values.limit);
+    if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
+    const status = values.status
+      ? {
+          running: 'Running',
+          completed: 'Completed',
+          failed: 'Failed',
+          canceled: 'Canceled',
+          terminated: 'Terminated',
+          'timed-out': 'TimedOut',
+        }[values.status]
+      : undefined;
+    const { connectClient } = await import('./temporal');
+    const { client, connection } = await connectClient(io.env);
+    try {
+      const rows = (
+        await listRuns(client, io, {
+          ...(values.plan ? { plan: values.plan } : {}),
+          ...(values.mode ? { mode: values.mode } : {}),
+          ...(status ? { status } : {}),
+        })
+      ).slice(0, limit);
+      if (values.output === 'json') {
+        io.stdout(JSON.stringify(rows, null, 2) + '\n');
+        return EXIT.ok;
+      }
+      if (rows.length === 0) io.stdout('no runs\n');
+      for (const r of rows) {
+        const date = new Date(r.startedAt).toISOString().slice(0, 16).replace('T', ' ');
+        const plan = r.summary?.plan ?? r.plan ?? '';
+        const mode = r.summary?.scenario ? `drill ${r.summary.scenario}` : (r.summary?.mode ?? r.mode ?? '');
+        io.stdout(
+          `${date}  ${r.workflowId}  ${plan}  ${mode}  ${r.status.toLowerCase()}${r.summary ? `  ${r.summary.status}` : ''}\n`,
+        );
+      }
+      return EXIT.ok;
+    } finally {
+      await connection.close();
+    }
+  },
+});

@@ -8,12 +8,17 @@ export interface CliIO {
   stdoutIsTTY: boolean;
   /** Whether stderr is a terminal: the same for diagnostics and messages on stderr. */
   stderrIsTTY: boolean;
-  /** Answers typed by a person (`drover tabletop`); absent when there is nobody to ask. */
+  /** Answers typed by a person (`drover tabletop`, a confirmation); absent when there is nobody to ask. */
   stdin?: NodeJS.ReadableStream;
+  /** What to say if the person presses Ctrl-C from now on (the process then ends); absent in tests. */
+  onInterrupt?: (message: string) => void;
 }
 
-/** Exit codes: 0 success, 1 the input has errors (or the run failed), 2 the command line is wrong. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes CI can tell apart: 0 success; 1 the run, drill or readiness check failed, or the input has
+ * errors; 2 the command line is wrong; 3 Temporal or a site cannot be reached; 4 a bug in Drover.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, bug: 4 } as const;
 
 /** A mistake in the command line: printed with the usage hint, never with a stack trace. */
 export class UsageError extends Error {
@@ -26,6 +31,8 @@ export class UserError extends Error {
   constructor(
     message: string,
     readonly hint?: string,
+    /** EXIT.failed, or EXIT.unreachable when what is missing is Temporal or a site. */
+    readonly exitCode: number = EXIT.failed,
   ) {
     super(message);
   }

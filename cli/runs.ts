@@ -6,8 +6,8 @@ import { formatDuration } from '../compiler';
 import { fileNameOf } from '../compiler/paths';
 import type { SignedFields } from '../security/approval-message';
 import { signApproval } from '../security/signing';
+import { command, MODE_OPTION, modeOption, TEXT_OR_JSON, writeFileOrSay } from './commands';
 import type { Command } from './commands';
-import { modeOption } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
@@ -25,51 +25,54 @@ async function temporal(io: CliIO) {
   return { client, connection, msg };
 }
 
-export const runCommand: Command = {
+/** Modes that change production: a run in one starts only when the operator confirms it (or `--yes`). */
+export const DISRUPTIVE_MODES: readonly Mode[] = ['planned-migration', 'disaster-recovery', 'failback', 'reprotect'];
+
+export const runCommand = command({
   name: 'run',
   summary: 'start a run of a runbook on Temporal and follow it live',
-  usage: `drover run <file> --mode <mode> [--id <workflow id>] [--no-follow]
-           [--recovery-point latest|<time>|<name>] [--accept-data-loss]
-
-Compiles the runbook (nothing starts if it has errors), checks that a worker serves each of its sites
+  operands: '[file]',
+  details: `Compiles the runbook (nothing starts if it has errors), checks that a worker serves each of its sites
 and that no other run holds its workloads, starts the workflow on task queue "drover" with input
 {"runbook": <file>, "mode": <mode>} (a worker reads and compiles it again, so the plan is in Temporal's
 history), then shows every step live until the run ends, or, for planned-migration, disaster-recovery
 and failback, until it awaits commit (\`drover commit\` or \`drover rollback\`). The workflow id defaults
-to drover-<plan>-<mode>.
+to drover-<plan>-<mode>. Ctrl-C stops following, not the run.
+${DISRUPTIVE_MODES.join(', ')} change production: the plan's summary is shown and the run starts
+only when you type yes (or with --yes, for scripts).
+--plan <file>.json (from \`drover plan -o <file>.json\`): runs exactly that reviewed plan, after checking that
+its runbook still compiles to it (same hash); a runbook changed since is refused.
 --recovery-point (disaster-recovery): the point to recover from, latest by default, or the newest at or
 before a time (2026-11-22T10:15:00Z), or a checkpoint's name. --accept-data-loss: a point older than
 the RPO needs no approval. --recovery-point <time> (test): the time the test copies of PostgreSQL
 workloads are restored to (point-in-time recovery from the WAL archive; the others are restored from the
 test snapshot as always); the run then starts with the plan compiled here ({"plan": <plan>}), since the
 time is part of it. Writes .drover/reports/<id>.json and .md. Exit 0 when the run succeeds (or
-awaits commit), 1 when it fails.`,
+awaits commit), 1 when it fails. With -o json the steps go to stderr and the run record to stdout.`,
   options: {
-    mode: { type: 'string', short: 'm' },
-    id: { type: 'string' },
-    follow: { type: 'boolean' },
-    color: { type: 'boolean' },
-    'recovery-point': { type: 'string' },
-    'accept-data-loss': { type: 'boolean' },
+    mode: MODE_OPTION,
+    plan: { value: 'file', help: 'run the plan saved by drover plan -o <file>.json', complete: 'file' },
+    id: { value: 'workflow-id', help: 'the workflow id (default drover-<plan>-<mode>)' },
+    follow: { negatable: true, help: 'show the steps live until the run ends (default; --no-follow returns at once)' },
+    'recovery-point': { value: 'point', help: 'disaster-recovery: latest, a time, or a checkpoint; test: a time' },
+    'accept-data-loss': { help: 'disaster-recovery: a point older than the RPO needs no approval' },
+    yes: { short: 'y', help: 'start a disruptive mode without asking' },
   },
-  allowPositionals: true,
+  uses: { output: TEXT_OR_JSON, temporal: true },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
-    const mode = modeOption(values.mode);
-    const color = useColor(io, 'stderr', values.color as boolean | undefined);
-    const choices = failoverChoices(mode, values);
-    const testPoint = testRecoveryPoint(mode, values);
-    const compiled = compileFile(positionals[0]!, io.cwd, mode, testPoint);
-    printDiagnostics(compiled, io.stderr, color);
-    if (!compiled.plan) return EXIT.failed;
-    const workflowId = (values.id as string | undefined) ?? `drover-${compiled.plan.name}-${mode}`;
-    // The test copies' point in time is in the plan, so the workflow gets that plan (it does not compile again).
-    const input = testPoint
-      ? await planInput(compiled.plan, testPoint)
-      : { runbook: positionals[0]!, mode, ...choices };
+    const color = useColor(io, 'stderr', values.color);
+    const chosen = await whatToRun(values, positionals, io);
+    if (!chosen) return EXIT.failed;
+    const { plan, input, mode } = chosen;
+    const workflowId = values.id ?? `drover-${plan.name}-${mode}`;
+    const json = values.output === 'json';
+    // With -o json, stdout is the record alone: the live steps go to stderr.
+    const out: CliIO = json ? { ...io, stdout: io.stderr } : io;
+    if (DISRUPTIVE_MODES.includes(mode) && !values.yes && !(await confirmed(plan, workflowId, io, color)))
+      return EXIT.failed;
     const { client, connection, msg } = await temporal(io);
     try {
-      await preflight(client, compiled.plan, workflowId, msg.ORCHESTRATION_QUEUE);
+      await preflight(client, plan, workflowId, msg.ORCHESTRATION_QUEUE);
       try {
         await client.workflow.start(msg.WORKFLOW_TYPE, {
           taskQueue: msg.ORCHESTRATION_QUEUE,
@@ -79,31 +82,153 @@ awaits commit), 1 when it fails.`,
       } catch (e) {
         if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') {
           throw new UserError(
-            `a run with id ${workflowId} is already running: Drover runs one ${compiled.plan.name} ${mode} at a time`,
+            `a run with id ${workflowId} is already running: Drover runs one ${plan.name} ${mode} at a time`,
             `follow it with \`drover status ${workflowId}\`, cancel it with \`drover cancel ${workflowId}\`, or give another --id`,
           );
         }
         throw e;
       }
-      io.stdout(
-        `started ${workflowId} (${compiled.plan.name}, ${mode}, ${compiled.plan.steps.filter((s) => s.kind !== 'barrier').length} steps)\n`,
+      out.stdout(
+        `started ${workflowId} (${plan.name}, ${mode}, ${plan.steps.filter((s) => s.kind !== 'barrier').length} steps)\n`,
       );
+      const link = webUiLink(io.env, workflowId);
+      if (link) out.stdout(`web UI: ${link}\n`);
       if (values.follow === false) {
-        io.stdout(`follow it with: drover status ${workflowId}\n`);
+        if (json) io.stdout(JSON.stringify({ workflowId, plan: plan.name, mode, started: true }, null, 2) + '\n');
+        else io.stdout(`follow it with: drover status ${workflowId}\n`);
         return EXIT.ok;
       }
-      const record = await follow(client, workflowId, io);
-      return finish(record, io);
+      io.onInterrupt?.(
+        `\n${workflowId} goes on: it runs on Temporal, not in this terminal.\n` +
+          `  follow it:  drover status ${workflowId} --follow\n  cancel it:  drover cancel ${workflowId}\n`,
+      );
+      const record = await follow(client, workflowId, out);
+      return finish(record, io, json);
     } finally {
       await connection.close();
     }
   },
-};
+});
+
+/** The plan to run and the workflow's input: a runbook compiled here, or a saved plan checked against its runbook. */
+async function whatToRun(
+  values: { mode?: string; plan?: string; color?: boolean; 'recovery-point'?: string; 'accept-data-loss'?: boolean },
+  positionals: string[],
+  io: CliIO,
+): Promise<{ plan: Plan; input: unknown; mode: Mode } | undefined> {
+  const color = useColor(io, 'stderr', values.color);
+  if (values.plan !== undefined) {
+    if (positionals.length || values.mode)
+      throw new UsageError('give either a runbook and --mode, or --plan <file>.json (which names both), not both');
+    const plan = await savedPlan(values.plan, io, color);
+    return { plan, mode: plan.mode, input: { ...(await planInput(plan)), ...failoverChoices(plan.mode, values) } };
+  }
+  if (positionals.length !== 1) throw new UsageError('name exactly one runbook file (or --plan <file>.json)');
+  const mode = modeOption(values.mode);
+  const choices = failoverChoices(mode, values);
+  const testPoint = testRecoveryPoint(mode, values);
+  const compiled = compileFile(positionals[0]!, io.cwd, mode, testPoint);
+  printDiagnostics(compiled, io.stderr, color);
+  if (!compiled.plan) return undefined;
+  // The test copies' point in time is in the plan, so the workflow gets that plan (it does not compile again).
+  const input = testPoint
+    ? await planInput(requirePointInTime(compiled.plan, testPoint))
+    : { runbook: positionals[0]!, mode, ...choices };
+  return { plan: compiled.plan, input, mode };
+}
+
+/** `--plan <file>`: the saved plan, if its runbook still compiles to it (same hash); else a clear refusal. */
+async function savedPlan(file: string, io: CliIO, color: boolean): Promise<Plan> {
+  let plan: Plan;
+  try {
+    plan = JSON.parse(readFileSync(resolve(io.cwd, file), 'utf8')) as Plan;
+  } catch (e) {
+    throw new UserError(
+      `cannot read the plan ${file}: ${(e as Error).message.split('\n')[0]}`,
+      'save one with: drover plan <runbook> --mode <mode> -o plan.json',
+    );
+  }
+  if (typeof plan?.planHash !== 'string' || typeof plan.source?.file !== 'string' || typeof plan.mode !== 'string')
+    throw new UserError(
+      `${file} is not a plan saved by drover plan -o`,
+      'save one with: drover plan <runbook> --mode <mode> -o plan.json',
+    );
+  const { planHashOf } = await import('../compiler');
+  if (planHashOf(plan) !== plan.planHash)
+    throw new UserError(
+      `${file} was edited after it was saved: its content no longer has its hash ${plan.planHash.slice(0, 12)}`,
+      'save the plan again with drover plan -o',
+    );
+  const point = plan.steps.find((s) => s.kind === 'restore' && typeof s.params.recoveryPoint === 'string')?.params
+    .recoveryPoint as string | undefined;
+  const again = compileFile(plan.source.file, io.cwd, plan.mode, plan.mode === 'test' ? point : undefined);
+  printDiagnostics(again, io.stderr, color);
+  if (!again.plan) throw new UserError(`${plan.source.file} no longer compiles: the plan in ${file} is not run`);
+  if (again.plan.planHash !== plan.planHash)
+    throw new UserError(
+      `${plan.source.file} changed since ${file} was saved: it compiles to plan ${again.plan.planHash.slice(0, 12)}, not the reviewed ${plan.planHash.slice(0, 12)}; nothing was started`,
+      `review it again: drover plan ${plan.source.file} --mode ${plan.mode} -o ${file}`,
+    );
+  return plan;
+}
+
+/** Shows what a disruptive run will do and asks; true only when the answer is yes. */
+async function confirmed(plan: Plan, workflowId: string, io: CliIO, color: boolean): Promise<boolean> {
+  const workloads = plan.workloads.length;
+  const steps = plan.steps.filter((s) => s.kind !== 'barrier').length;
+  const bold = (t: string) => (color ? `\u001b[1m${t}\u001b[22m` : t);
+  io.stderr(
+    `${bold(`${plan.mode} of ${plan.name}`)}: ${plan.from} → ${plan.to}, ${workloads} workload${workloads === 1 ? '' : 's'}, ${steps} steps, ` +
+      `critical path ${formatDuration(plan.criticalPath.estimateMs)} (RTO ${formatDuration(plan.criticalPath.rtoMs)}), plan ${plan.planHash.slice(0, 12)}, run ${workflowId}\n` +
+      `This changes production at both sites (\`drover plan ${plan.source.file} --mode ${plan.mode}\` shows every step).\n` +
+      `Type yes to start it: `,
+  );
+  const answer = await readLine(io.stdin);
+  if (answer?.trim().toLowerCase() === 'yes') return true;
+  io.stderr(
+    `\nnot started${answer === undefined ? ': no answer (stdin closed); give --yes to start without asking' : ''}\n`,
+  );
+  return false;
+}
+
+/** One line typed on stdin, or undefined when it closes first (or there is none). */
+function readLine(stdin: NodeJS.ReadableStream | undefined): Promise<string | undefined> {
+  if (!stdin) return Promise.resolve(undefined);
+  return new Promise((done) => {
+    let text = '';
+    const finish = (line: string | undefined) => {
+      stdin.off('data', onData);
+      stdin.off('end', onEnd);
+      stdin.pause();
+      done(line);
+    };
+    const onData = (d: Buffer | string) => {
+      text += d.toString();
+      const nl = text.indexOf('\n');
+      if (nl >= 0) finish(text.slice(0, nl));
+    };
+    const onEnd = () => finish(text.length ? text : undefined);
+    stdin.on('data', onData);
+    stdin.on('end', onEnd);
+    stdin.resume();
+  });
+}
+
+/** The run's page in the Temporal Web UI: DROVER_WEB_UI, or the embedded server's UI when that is the target. */
+export function webUiLink(env: NodeJS.ProcessEnv, workflowId: string): string | undefined {
+  const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
+  const base =
+    env.DROVER_WEB_UI ??
+    (address === '127.0.0.1:7233' || address === 'localhost:7233' ? 'http://127.0.0.1:8233' : undefined);
+  if (!base) return undefined;
+  const namespace = env.TEMPORAL_NAMESPACE ?? 'default';
+  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}
 
 /** `--recovery-point` and `--accept-data-loss`: a failover's choices; a switchover loses nothing, so has none. */
 function failoverChoices(
   mode: Mode,
-  values: Record<string, unknown>,
+  values: { 'recovery-point'?: string; 'accept-data-loss'?: boolean },
 ): { recoveryPoint?: string; acceptDataLoss?: true } {
   const point = values['recovery-point'] as string | undefined;
   const accept = values['accept-data-loss'] === true;
@@ -127,7 +252,7 @@ function failoverChoices(
 }
 
 /** Test mode's `--recovery-point <time>`, as an ISO time (`latest`, the default, is no point at all). */
-function testRecoveryPoint(mode: Mode, values: Record<string, unknown>): string | undefined {
+function testRecoveryPoint(mode: Mode, values: { 'recovery-point'?: string }): string | undefined {
   const point = values['recovery-point'] as string | undefined;
   if (mode !== 'test' || point === undefined || point === 'latest') return undefined;
   if (!/^\d{4}-\d\d-\d\d/.test(point) || Number.isNaN(Date.parse(point)))
@@ -137,19 +262,24 @@ function testRecoveryPoint(mode: Mode, values: Record<string, unknown>): string 
   return new Date(point).toISOString();
 }
 
-/** The workflow input of a test run to a point in time: the plan itself, if one of its copies goes there. */
-async function planInput(plan: Plan, point: string): Promise<{ plan: Plan }> {
+/** Test mode's point in time only applies when a copy of the plan goes there (a PostgreSQL restore). */
+function requirePointInTime(plan: Plan, point: string): Plan {
   if (!plan.steps.some((s) => s.kind === 'restore' && s.params.recoveryPoint === point))
     throw new UserError(
       `--recovery-point in test mode is the time PostgreSQL test copies are restored to, but no workload of ${plan.name} is recovered by the postgres provider`,
       'other test copies are restored from the test snapshot: run the test without --recovery-point',
     );
+  return plan;
+}
+
+/** The workflow input that runs exactly this plan (the worker does not compile again). */
+async function planInput(plan: Plan): Promise<{ plan: Plan }> {
   const { MAX_PLAN_BYTES } = await import('../activities');
   const bytes = Buffer.byteLength(JSON.stringify(plan));
   if (bytes > MAX_PLAN_BYTES)
     throw new UserError(
       `the plan of ${plan.name} is ${bytes.toLocaleString('en-US')} bytes, too large to start a run with it (at most ${MAX_PLAN_BYTES.toLocaleString('en-US')})`,
-      'run the test without --recovery-point, or split the runbook',
+      'run the runbook itself (drover run <file> --mode <mode>), which the worker compiles and splits into shards',
     );
   return { plan };
 }
@@ -293,32 +423,30 @@ async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Pr
   }
 }
 
-function finish(record: RunRecord | undefined, io: CliIO, ok: RunRecord['status'][] = ['succeeded']): number {
+/**
+ * The end of a followed run: its summary and reports (or, with `json`, its record on stdout and the rest on
+ * stderr); the exit code: 0 when its status is one of `ok` (or it awaits commit), 1 otherwise.
+ */
+function finish(
+  record: RunRecord | undefined,
+  io: CliIO,
+  json: boolean,
+  ok: RunRecord['status'][] = ['succeeded'],
+): number {
   if (!record) return EXIT.failed;
-  io.stdout('\n' + summary(record) + writeReports(record, io));
+  const say = json ? io.stderr : io.stdout;
+  say('\n' + summary(record) + writeReports(record, io));
   const readiness = readinessChecks(record);
-  if (readiness) io.stdout(readinessMarkdown(readiness).join('\n') + '\n');
+  if (readiness) say(readinessMarkdown(readiness).join('\n') + '\n');
+  if (json) io.stdout(JSON.stringify(record, null, 2) + '\n');
   if (record.status === 'awaiting-commit') {
-    io.stdout(
+    say(
       `\nrecovered; awaiting commit. Check the workloads, then keep them: drover commit ${record.workflowId} --by <name>\n` +
         `or undo the recovery in reverse dependency order: drover rollback ${record.workflowId} --by <name>\n`,
     );
     return EXIT.ok;
   }
   return ok.includes(record.status) && (readiness?.ready ?? true) ? EXIT.ok : EXIT.failed;
-}
-
-/** `--out FILE`: the path you give, written as it is; a folder that is missing or not yours is a clear error. */
-function writeOut(path: string, text: string): void {
-  try {
-    writeFileSync(path, text);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? 'an error';
-    throw new UserError(
-      `cannot write the report to ${path} (${code})`,
-      'give --out a file in a folder that exists and that you may write to',
-    );
-  }
 }
 
 /** Writes the run's reports under .drover/reports/ and says where. */
@@ -357,24 +485,25 @@ export function summary(record: RunRecord): string {
 const STATUS_LIST_MAX = 60;
 const STATUS_ATTENTION_MAX = 25;
 
-export const statusCommand: Command = {
+export const statusCommand = command({
   name: 'status',
   summary: "show a run's steps, their status, attempts and errors",
-  usage: `drover status <workflow id> [--step PATTERN] [--failed] [--all] [--follow]
-
-A run of up to ${STATUS_LIST_MAX} steps lists every step. A larger one shows a summary: steps by kind and
+  operands: '<workflow-id>',
+  details: `A run of up to ${STATUS_LIST_MAX} steps lists every step. A larger one shows a summary: steps by kind and
 status, then the steps that need a look (failed, waiting, running, compensation failed), at most
 ${STATUS_ATTENTION_MAX}. --step lists the steps whose id matches (\`vm-0042\` or \`vm-0042/*\`: that workload's
-steps; * matches any text), --failed the failed ones, --all every step.`,
+steps; * matches any text), --failed the failed ones, --all every step. -o json prints the run record
+(with --step or --failed, only the steps chosen).`,
   options: {
-    follow: { type: 'boolean' },
-    step: { type: 'string' },
-    failed: { type: 'boolean' },
-    all: { type: 'boolean' },
+    follow: { short: 'f', help: 'show the steps live until the run ends' },
+    step: { value: 'pattern', help: "only the steps whose id matches (a workload's name: its steps; * any text)" },
+    failed: { help: 'only the failed steps' },
+    all: { help: 'every step, however many' },
   },
-  allowPositionals: true,
+  uses: { output: TEXT_OR_JSON, temporal: true },
   async run({ values, positionals }, io) {
-    const id = onePositional(positionals, 'workflow id');
+    const id = positionals[0]!;
+    const json = values.output === 'json';
     const { client, connection } = await temporal(io);
     try {
       const handle = client.workflow.getHandle(id);
@@ -382,24 +511,30 @@ steps; * matches any text), --failed the failed ones, --all every step.`,
         throw notFound(id, e);
       });
       const record = values.follow
-        ? await follow(client, id, io)
+        ? await follow(client, id, json ? { ...io, stdout: io.stderr } : io)
         : await fetchRecord(client, handle, desc.status.name, io);
       if (!record) return EXIT.failed;
+      const filter = {
+        ...(values.step !== undefined ? { step: values.step } : {}),
+        failed: values.failed === true,
+        all: values.all === true,
+      };
+      if (json) {
+        const steps = filter.step !== undefined || filter.failed ? chosenSteps(record, filter) : record.steps;
+        io.stdout(JSON.stringify({ ...record, execution: desc.status.name, steps }, null, 2) + '\n');
+        return EXIT.ok;
+      }
       io.stdout(`${id}: ${desc.status.name.toLowerCase()}\n`);
-      io.stdout(
-        statusLines(record, {
-          ...(typeof values.step === 'string' ? { step: values.step } : {}),
-          failed: values.failed === true,
-          all: values.all === true,
-        }).join('\n') + '\n',
-      );
+      const link = webUiLink(io.env, id);
+      if (link) io.stdout(`web UI: ${link}\n`);
+      io.stdout(statusLines(record, filter).join('\n') + '\n');
       io.stdout(summary(record));
       return EXIT.ok;
     } finally {
       await connection.close();
     }
   },
-};
+});
 
 /** `drover status`'s body: every step of a small run; a summary and the steps that need a look in a large one. */
 export function statusLines(record: RunRecord, opts: { step?: string; failed?: boolean; all?: boolean }): string[] {
@@ -408,8 +543,7 @@ export function statusLines(record: RunRecord, opts: { step?: string; failed?: b
   const line = (s: StepRecord) =>
     `  ${s.status.padEnd(9)} ${s.id.padEnd(32)} ${String(s.attempts).padStart(2)} attempt(s)${s.error ? `  ${s.error.type}: ${s.error.message}` : ''}${s.compensation ? `  undone by ${s.compensation.kind}: ${s.compensation.status}` : ''}`;
   if (opts.step !== undefined || opts.failed) {
-    const matches = opts.step !== undefined ? stepMatcher(opts.step) : () => true;
-    const chosen = steps.filter((s) => matches(s.id) && (!opts.failed || failed(s)));
+    const chosen = chosenSteps(record, opts);
     const what = [opts.step !== undefined ? `matching ${opts.step}` : '', opts.failed ? 'failed' : '']
       .filter(Boolean)
       .join(', ');
@@ -442,6 +576,17 @@ export function statusLines(record: RunRecord, opts: { step?: string; failed?: b
   return out;
 }
 
+/** The steps `--step` and `--failed` choose (barriers never). */
+function chosenSteps(record: RunRecord, opts: { step?: string; failed?: boolean }): StepRecord[] {
+  const matches = opts.step !== undefined ? stepMatcher(opts.step) : () => true;
+  return record.steps.filter(
+    (s) =>
+      s.kind !== 'barrier' &&
+      matches(s.id) &&
+      (!opts.failed || s.status === 'failed' || s.compensation?.status === 'failed'),
+  );
+}
+
 /** `vm-0042` matches that id and the ids under it (`vm-0042/...`); `*` matches any text. */
 function stepMatcher(pattern: string): (id: string) => boolean {
   const body = pattern
@@ -452,21 +597,23 @@ function stepMatcher(pattern: string): (id: string) => boolean {
   return (id) => re.test(id);
 }
 
-export const reportCommand: Command = {
-  name: 'report',
-  summary: "print a run's report (json or markdown)",
-  usage: `drover report <workflow id> [--format markdown|html|junit|json] [--out FILE]
+const REPORT_FORMATS = ['markdown', 'html', 'junit', 'json'] as const;
 
-markdown: for a pull-request comment. html: one self-contained file (timeline, objectives, approvals,
+export const reportCommand = command({
+  name: 'report',
+  summary: "print or write a run's report: markdown, html, junit or json",
+  operands: '<workflow-id>',
+  details: `markdown: for a pull-request comment. html: one self-contained file (timeline, objectives, approvals,
 drill score, tabletop gaps) to keep as evidence. junit: JUnit XML, one test case per step and per
 objective, for CI. json: the run record, for tools.`,
-  options: { format: { type: 'string' }, out: { type: 'string' } },
-  allowPositionals: true,
+  options: {
+    format: { value: 'format', choices: REPORT_FORMATS, help: 'the document: markdown (default), html, junit or json' },
+    out: { value: 'file', help: 'write it to this file instead of stdout', complete: 'file' },
+  },
+  uses: { temporal: true },
   async run({ values, positionals }, io) {
-    const id = onePositional(positionals, 'workflow id');
-    const format = (values.format as string | undefined) ?? 'markdown';
-    if (!['json', 'markdown', 'html', 'junit'].includes(format))
-      throw new UsageError(`unknown format "${format}": use markdown, html, junit or json`);
+    const id = positionals[0]!;
+    const format = values.format ?? 'markdown';
     const { client, connection } = await temporal(io);
     try {
       const handle = client.workflow.getHandle(id);
@@ -483,24 +630,23 @@ objective, for CI. json: the run record, for tools.`,
             : format === 'junit'
               ? (await import('../reports/junit')).toJunit(record)
               : toMarkdown(record);
-      if (values.out) writeOut(resolve(io.cwd, values.out as string), text);
+      if (values.out) writeFileOrSay(resolve(io.cwd, values.out), text, 'the report');
       else io.stdout(text);
       return EXIT.ok;
     } finally {
       await connection.close();
     }
   },
-};
+});
 
 type Decision = 'approve' | 'reject' | 'dismiss' | 'retryStep' | 'skipStep';
 
 function decisionCommand(name: string, decision: Decision, summaryText: string): Command {
-  return {
+  return command({
     name,
     summary: summaryText,
-    usage: `drover ${name} <workflow id> --step <step id> --by <name> [--comment TEXT]${signs(decision) ? ' [--key FILE]' : ''}
-
-Sent as a Temporal Update, so a mistake (unknown step, not an approver, twice) is refused at once.
+    operands: '<workflow-id>',
+    details: `Sent as a Temporal Update, so a mistake (unknown step, not an approver, twice) is refused at once.
 The same works as a signal: temporal workflow signal --workflow-id <id> --name ${decision} --input '{"step":"<step id>","by":"<name>"}'${
       signs(decision)
         ? `
@@ -510,21 +656,31 @@ approvers all have keys counts only signed decisions, unless it says \`signature
         : ''
     }`,
     options: {
-      step: { type: 'string' },
-      by: { type: 'string' },
-      comment: { type: 'string' },
-      ...(signs(decision) ? { key: { type: 'string' as const } } : {}),
+      step: { value: 'step-id', required: true, help: 'the step (as drover status shows it)' },
+      by: { value: 'name', required: true, help: 'who decides (recorded in the history and the report)' },
+      comment: { value: 'text', help: 'why (recorded with the decision)' },
+      ...(signs(decision)
+        ? {
+            key: {
+              value: 'file',
+              help: 'sign the decision with this Ed25519 private key (PEM)',
+              complete: 'file' as const,
+            },
+          }
+        : {}),
     },
-    allowPositionals: true,
+    uses: { output: TEXT_OR_JSON, temporal: true },
     async run({ values, positionals }, io) {
-      const id = onePositional(positionals, 'workflow id');
-      if (!values.step || !values.by) throw new UsageError('--step and --by are required');
-      const signature = values.key
-        ? signedBy(resolve(io.cwd, values.key as string), {
+      const id = positionals[0]!;
+      const step = values.step!;
+      const by = values.by!;
+      const key = (values as { key?: string }).key;
+      const signature = key
+        ? signedBy(resolve(io.cwd, key), {
             run: id,
-            step: values.step as string,
+            step,
             decision: decision === 'approve' ? 'approved' : 'rejected',
-            by: values.by as string,
+            by,
             at: new Date().toISOString(),
           })
         : undefined;
@@ -538,13 +694,21 @@ approvers all have keys counts only signed decisions, unless it says \`signature
       }[decision];
       try {
         const input = {
-          step: values.step as string,
-          by: values.by as string,
-          ...(values.comment ? { comment: values.comment as string } : {}),
+          step,
+          by,
+          ...(values.comment ? { comment: values.comment } : {}),
           ...(signature ? { signature } : {}),
         };
         const answer = await client.workflow.getHandle(id).executeUpdate(update, { args: [input] });
-        io.stdout(`${id}: ${answer}\n`);
+        io.stdout(
+          values.output === 'json'
+            ? JSON.stringify(
+                { workflowId: id, step, decision: name, by, signed: signature !== undefined, answer },
+                null,
+                2,
+              ) + '\n'
+            : `${id}: ${answer}\n`,
+        );
         return EXIT.ok;
       } catch (e) {
         if ((e as Error).name === 'WorkflowNotFoundError') throw notFound(id, e as Error);
@@ -556,7 +720,7 @@ approvers all have keys counts only signed decisions, unless it says \`signature
         await connection.close();
       }
     },
-  };
+  });
 }
 
 const signs = (d: Decision) => d === 'approve' || d === 'reject';
@@ -577,22 +741,24 @@ function signedBy(file: string, fields: SignedFields): { at: string; value: stri
 }
 
 function signalCommand(name: 'pause' | 'resume' | 'cancel', summaryText: string): Command {
-  return {
+  return command({
     name,
     summary: summaryText,
-    usage: `drover ${name} <workflow id> [--by <name>]`,
-    options: { by: { type: 'string' } },
-    allowPositionals: true,
+    operands: '<workflow-id>',
+    options: { by: { value: 'name', help: 'who asks (recorded)' } },
+    uses: { output: TEXT_OR_JSON, temporal: true },
     async run({ values, positionals }, io) {
-      const id = onePositional(positionals, 'workflow id');
+      const id = positionals[0]!;
       const { client, connection, msg } = await temporal(io);
       try {
         const handle = client.workflow.getHandle(id);
-        const by = values.by ? { by: values.by as string } : {};
+        const by = values.by ? { by: values.by } : {};
         if (name === 'cancel') await handle.cancel();
         else await handle.signal(name === 'pause' ? msg.pauseSignal : msg.resumeSignal, by);
         io.stdout(
-          `${id}: ${name} requested${name === 'cancel' ? ' (completed steps are compensated; a failover past its point of no return keeps what it recovered: `drover rollback` undoes it)' : ''}\n`,
+          values.output === 'json'
+            ? JSON.stringify({ workflowId: id, requested: name, ...by }, null, 2) + '\n'
+            : `${id}: ${name} requested${name === 'cancel' ? ' (completed steps are compensated; a failover past its point of no return keeps what it recovered: `drover rollback` undoes it)' : ''}\n`,
         );
         return EXIT.ok;
       } catch (e) {
@@ -602,30 +768,33 @@ function signalCommand(name: 'pause' | 'resume' | 'cancel', summaryText: string)
         await connection.close();
       }
     },
-  };
+  });
 }
 
 /** `drover commit` and `drover rollback`: end a failover's commit window; rollback then follows the undo. */
 function windowCommand(name: 'commit' | 'rollback', summaryText: string): Command {
-  return {
+  return command({
     name,
     summary: summaryText,
-    usage: `drover ${name} <workflow id> --by <name> [--comment TEXT] [--no-follow]
-
-${
-  name === 'commit'
-    ? 'Keeps what a planned-migration, disaster-recovery or failback run recovered and ends it (the run must be\nawaiting commit).'
-    : 'Undoes a planned-migration, disaster-recovery or failback run in reverse dependency order: the recovered\nworkloads are powered off and removed, replicas demoted, the protected side unfenced and powered on where\nit still can be. Works in the commit window, and while the run is running or paused.'
-}
+    operands: '<workflow-id>',
+    details: `${
+      name === 'commit'
+        ? 'Keeps what a planned-migration, disaster-recovery or failback run recovered and ends it (the run must be\nawaiting commit).'
+        : 'Undoes a planned-migration, disaster-recovery or failback run in reverse dependency order: the recovered\nworkloads are powered off and removed, replicas demoted, the protected side unfenced and powered on where\nit still can be. Works in the commit window, and while the run is running or paused.'
+    }
 Sent as a Temporal Update (refused at once when it does not apply); also a signal: temporal workflow signal --name ${name} --input '{"by":"<name>"}'`,
-    options: { by: { type: 'string' }, comment: { type: 'string' }, follow: { type: 'boolean' } },
-    allowPositionals: true,
+    options: {
+      by: { value: 'name', required: true, help: 'who decides (recorded in the history and the report)' },
+      comment: { value: 'text', help: 'why (recorded with the decision)' },
+      follow: { negatable: true, help: 'show the steps until the run ends (default; --no-follow returns at once)' },
+    },
+    uses: { output: TEXT_OR_JSON, temporal: true },
     async run({ values, positionals }, io) {
-      const id = onePositional(positionals, 'workflow id');
-      if (!values.by) throw new UsageError('--by is required');
+      const id = positionals[0]!;
+      const json = values.output === 'json';
       const { client, connection, msg } = await temporal(io);
       try {
-        const input = { by: values.by as string, ...(values.comment ? { comment: values.comment as string } : {}) };
+        const input = { by: values.by!, ...(values.comment ? { comment: values.comment } : {}) };
         const answer = await client.workflow
           .getHandle(id)
           .executeUpdate(name === 'commit' ? msg.commitUpdate : msg.rollbackUpdate, { args: [input] })
@@ -635,15 +804,19 @@ Sent as a Temporal Update (refused at once when it does not apply); also a signa
               throw new UserError(`refused: ${e.cause?.message ?? e.message}`);
             throw e;
           });
-        io.stdout(`${id}: ${answer}\n`);
-        if (values.follow === false) return EXIT.ok;
-        const record = await follow(client, id, io);
-        return finish(record, io, ['succeeded', 'rolled-back']);
+        (json ? io.stderr : io.stdout)(`${id}: ${answer}\n`);
+        if (values.follow === false) {
+          if (json)
+            io.stdout(JSON.stringify({ workflowId: id, decision: name, by: values.by, answer }, null, 2) + '\n');
+          return EXIT.ok;
+        }
+        const record = await follow(client, id, json ? { ...io, stdout: io.stderr } : io);
+        return finish(record, io, json, ['succeeded', 'rolled-back']);
       } finally {
         await connection.close();
       }
     },
-  };
+  });
 }
 
 export const peopleCommands: Command[] = [
@@ -658,11 +831,6 @@ export const peopleCommands: Command[] = [
   signalCommand('resume', 'go on after pause'),
   signalCommand('cancel', 'cancel a run: running steps stop, completed ones are compensated in reverse'),
 ];
-
-function onePositional(positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new UsageError(`name exactly one ${what}`);
-  return positionals[0]!;
-}
 
 function notFound(id: string, e: Error): UserError {
   return new UserError(

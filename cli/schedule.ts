@@ -5,65 +5,75 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { formatDiagnostic, parseDuration } from '../compiler';
-import type { Command } from './commands';
-import { seedOption } from './commands';
+import { command, seedOption, TEXT_OR_JSON } from './commands';
+import type { Values } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
 
 const SCHEDULED_BY = 'drover.dev/scheduled';
 
-export const scheduleCommand: Command = {
+const SCHEDULED_MODES = ['test', 'readiness', 'tabletop'] as const;
+
+const CREATE_OPTIONS = {
+  mode: { short: 'm', value: 'mode', choices: SCHEDULED_MODES, help: 'test, readiness or tabletop' },
+  scenario: { short: 's', value: 'name', help: 'a drill with this fault scenario (instead of --mode)' },
+  seed: { value: 'n', help: "the drill's seed" },
+  cron: { value: 'expression', help: 'when, as a cron expression (UTC)' },
+  every: { value: 'duration', help: 'when, as an interval: 12h, 1d' },
+  jitter: { value: 'duration', help: 'start each run up to this much later, at random' },
+  id: { value: 'schedule-id', help: 'the schedule id (default drover-<plan>-<mode or drill-scenario>)' },
+} as const;
+
+const createCommand = command({
+  name: 'create',
+  summary: 'a Temporal Schedule that starts a test, readiness check, tabletop or drill on its own',
+  operands: '<file>',
+  details: `A non-disruptive test (--mode test), pre-flight checks (--mode readiness), a tabletop, or a simulated
+drill (--scenario). --cron takes a cron expression ("0 3 * * 1" is Mondays at 03:00 UTC); --every a
+duration (e.g. 1d, 12h). --jitter delays each start by a random amount up to the duration, so the run is
+unannounced. A run still going when the next is due is not started twice. The runbook is checked first:
+nothing is created when it has errors. Schedule id default: drover-<plan>-<mode or drill-scenario>.`,
+  options: CREATE_OPTIONS,
+  uses: { output: TEXT_OR_JSON, temporal: true },
+  run: ({ values, positionals }, io) => create(values, positionals[0]!, io),
+});
+
+export const scheduleCommand = command({
   name: 'schedule',
   summary: 'create, list and delete Temporal Schedules for recurring tests and drills',
-  usage: `drover schedule create <file> (--mode test|readiness|tabletop | --scenario <name> [--seed <n>]) (--cron "<expr>" | --every <duration>) [--jitter <duration>] [--id <schedule id>]
-drover schedule list
-drover schedule delete <schedule id>
+  options: {},
+  subcommands: [
+    createCommand,
+    command({
+      name: 'list',
+      summary: 'every Drover schedule, when it next runs, and the runs it started last',
+      options: {},
+      uses: { output: TEXT_OR_JSON, temporal: true },
+      run: ({ values }, io) => list(io, values.output === 'json'),
+    }),
+    command({
+      name: 'delete',
+      summary: 'remove a schedule (the runs it started are kept)',
+      operands: '<schedule-id>',
+      options: {},
+      uses: { output: TEXT_OR_JSON, temporal: true },
+      run: ({ values, positionals }, io) => remove(positionals[0]!, io, values.output === 'json'),
+    }),
+  ],
+});
 
-create: a Temporal Schedule that starts a run of the runbook on its own: a non-disruptive test
-  (--mode test), pre-flight checks (--mode readiness), a tabletop, or a simulated drill (--scenario). --cron takes a cron expression
-  ("0 3 * * 1" is Mondays at 03:00 UTC); --every a duration (e.g. 1d, 12h). --jitter delays each
-  start by a random amount up to the duration, so the run is unannounced. A run still going
-  when the next is due is not started twice. The runbook is checked first: nothing is created
-  when it has errors. Schedule id default: drover-<plan>-<mode or drill-scenario>.
-list: every Drover schedule, when it next runs, and the runs it started last.
-delete: removes a schedule (runs it started are kept).`,
-  options: {
-    mode: { type: 'string', short: 'm' },
-    scenario: { type: 'string', short: 's' },
-    seed: { type: 'string' },
-    cron: { type: 'string' },
-    every: { type: 'string' },
-    jitter: { type: 'string' },
-    id: { type: 'string' },
-    color: { type: 'boolean' },
-  },
-  allowPositionals: true,
-  async run({ values, positionals }, io) {
-    const [sub, ...rest] = positionals;
-    if (sub === 'create') return create(values, rest, io);
-    if (sub === 'list') return list(io);
-    if (sub === 'delete') {
-      if (rest.length !== 1) throw new UsageError('name the schedule to delete: drover schedule delete <id>');
-      return remove(rest[0]!, io);
-    }
-    throw new UsageError('say create, list or delete');
-  },
-};
-
-async function create(values: Record<string, unknown>, rest: string[], io: CliIO): Promise<number> {
-  if (rest.length !== 1) throw new UsageError('name exactly one runbook file');
-  const file = rest[0]!;
-  const scenario = values.scenario as string | undefined;
-  const modeValue = values.mode as string | undefined;
+async function create(values: Values<typeof CREATE_OPTIONS>, file: string, io: CliIO): Promise<number> {
+  const scenario = values.scenario;
+  const modeValue = values.mode;
   if (scenario && modeValue)
     throw new UsageError("give --mode or --scenario, not both (a drill runs in its scenario's mode)");
-  if (!scenario && !['test', 'tabletop', 'readiness'].includes(modeValue ?? ''))
+  if (!scenario && !modeValue)
     throw new UsageError(
       'schedule a non-disruptive run: --mode test, readiness or tabletop; or a drill: --scenario <name>',
     );
-  const cron = values.cron as string | undefined;
-  const every = values.every as string | undefined;
+  const cron = values.cron;
+  const every = values.every;
   if (!cron === !every) throw new UsageError('say when: --cron "<expression>" or --every <duration>');
   const ms = (flag: string, v: string | undefined) => {
     if (v === undefined) return undefined;
@@ -73,9 +83,10 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
     return n;
   };
   const everyMs = ms('every', every);
-  const jitterMs = ms('jitter', values.jitter as string | undefined);
+  const jitterMs = ms('jitter', values.jitter);
   const seed = seedOption(values.seed);
-  const color = useColor(io, 'stderr', values.color as boolean | undefined);
+  const json = values.output === 'json';
+  const color = useColor(io, 'stderr', values.color);
 
   // Check the runbook (and scenario) now: a schedule that fails every time helps nobody.
   let name: string;
@@ -106,7 +117,7 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
     mode = compiled.plan.mode;
   }
   const what = scenario ? `drill-${scenario}` : mode;
-  const scheduleId = (values.id as string | undefined) ?? `drover-${name}-${what}`;
+  const scheduleId = values.id ?? `drover-${name}-${what}`;
   const input = { runbook: file, mode, ...(scenario ? { scenario } : {}), ...(seed !== undefined ? { seed } : {}) };
   const { connectClient } = await import('./temporal');
   const msg = await import('../workflows/messages');
@@ -130,6 +141,16 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
       policies: { overlap: ScheduleOverlapPolicy.SKIP },
       memo: { [SCHEDULED_BY]: true, runbook: file, what, when: cron ? `cron "${cron}"` : `every ${every}` },
     });
+    if (json) {
+      io.stdout(
+        JSON.stringify(
+          { scheduleId, runbook: file, mode, ...(scenario ? { scenario } : {}), cron, every, jitter: values.jitter },
+          null,
+          2,
+        ) + '\n',
+      );
+      return EXIT.ok;
+    }
     io.stdout(
       `schedule ${scheduleId} created: ${scenario ? `drill ${scenario}` : `${mode} run`} of ${file} ${cron ? `on cron "${cron}"` : `every ${every}`}${jitterMs ? ` with up to ${String(values.jitter)} of jitter` : ''}\n` +
         `list: drover schedule list · remove: drover schedule delete ${scheduleId}\n`,
@@ -147,24 +168,38 @@ async function create(values: Record<string, unknown>, rest: string[], io: CliIO
   }
 }
 
-async function list(io: CliIO): Promise<number> {
+async function list(io: CliIO, json: boolean): Promise<number> {
   const { connectClient } = await import('./temporal');
   const { client, connection } = await connectClient(io.env);
   try {
     let n = 0;
+    const rows: object[] = [];
     for await (const summary of client.schedule.list()) {
       if (!summary.memo?.[SCHEDULED_BY]) continue;
       n++;
       const d = await client.schedule.getHandle(summary.scheduleId).describe();
       const spec = String(summary.memo.when ?? 'on a calendar');
       const next = d.info.nextActionTimes[0];
+      const recent = d.info.recentActions.slice(-3);
+      if (json) {
+        rows.push({
+          scheduleId: summary.scheduleId,
+          what: summary.memo.what,
+          runbook: summary.memo.runbook,
+          when: spec,
+          paused: d.state.paused,
+          ...(next ? { next: next.toISOString() } : {}),
+          recent: recent.map((a) => ({ workflowId: a.action.workflow.workflowId, at: a.takenAt.toISOString() })),
+        });
+        continue;
+      }
       io.stdout(
         `${summary.scheduleId}: ${String(summary.memo.what)} of ${String(summary.memo.runbook)}, ${spec}${d.state.paused ? ' (paused)' : ''}${next ? `; next ${next.toISOString()}` : ''}\n`,
       );
-      for (const a of d.info.recentActions.slice(-3))
-        io.stdout(`  started ${a.action.workflow.workflowId} at ${a.takenAt.toISOString()}\n`);
+      for (const a of recent) io.stdout(`  started ${a.action.workflow.workflowId} at ${a.takenAt.toISOString()}\n`);
     }
-    if (n === 0)
+    if (json) io.stdout(JSON.stringify(rows, null, 2) + '\n');
+    else if (n === 0)
       io.stdout('no Drover schedules; create one with: drover schedule create <file> --scenario <name> --every 1d\n');
     return EXIT.ok;
   } finally {
@@ -172,13 +207,17 @@ async function list(io: CliIO): Promise<number> {
   }
 }
 
-async function remove(id: string, io: CliIO): Promise<number> {
+async function remove(id: string, io: CliIO, json: boolean): Promise<number> {
   const { connectClient } = await import('./temporal');
   const { ScheduleNotFoundError } = await import('@temporalio/client');
   const { client, connection } = await connectClient(io.env);
   try {
     await client.schedule.getHandle(id).delete();
-    io.stdout(`schedule ${id} deleted (the runs it started are kept)\n`);
+    io.stdout(
+      json
+        ? JSON.stringify({ scheduleId: id, deleted: true }, null, 2) + '\n'
+        : `schedule ${id} deleted (the runs it started are kept)\n`,
+    );
     return EXIT.ok;
   } catch (e) {
     if (e instanceof ScheduleNotFoundError)

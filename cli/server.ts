@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { compile } from '../compiler';
-import type { Command } from './commands';
+import { SEARCH_ATTRIBUTES } from '../workflows/search';
+import { command } from './commands';
 import { findRunbooks } from './files';
 import { EXIT, UserError } from './io';
 import { dataConverterOf, temporalTarget, unreachable } from './temporal';
@@ -13,21 +14,18 @@ export function temporalBinary(root: string): string {
   return join(root, '.temporal', 'bin', 'temporal');
 }
 
-export const serverCommand: Command = {
+export const serverCommand = command({
   name: 'server',
   summary: 'start the embedded Temporal dev server (SQLite under .temporal/, so runs survive restarts)',
-  usage: `drover server [--port 7233] [--ui-port 8233] [--db .temporal/drover.db] [--codec-endpoint URL]
-
-Runs the pinned Temporal CLI's dev server in the foreground until Ctrl-C. Its state is a SQLite file,
+  details: `Runs the pinned Temporal CLI's dev server in the foreground until Ctrl-C. Its state is a SQLite file,
 so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>; with --codec-endpoint (a
 \`drover codec-server\`), it shows encrypted payloads decrypted.`,
   options: {
-    port: { type: 'string' },
-    'ui-port': { type: 'string' },
-    db: { type: 'string' },
-    'codec-endpoint': { type: 'string' },
+    port: { value: 'port', help: 'the frontend port (default 7233)' },
+    'ui-port': { value: 'port', help: 'the Web UI port (default 8233)' },
+    db: { value: 'file', help: 'the SQLite file (default .temporal/drover.db)', complete: 'file' },
+    'codec-endpoint': { value: 'url', help: 'a drover codec-server for the Web UI to decrypt payloads with' },
   },
-  allowPositionals: false,
   run({ values }, io) {
     const bin = temporalBinary(io.cwd);
     if (!existsSync(bin)) {
@@ -36,10 +34,10 @@ so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>; with 
         'run `npm run setup:temporal` (needs Go), or point TEMPORAL_ADDRESS at an existing server',
       );
     }
-    const db = resolve(io.cwd, (values.db as string | undefined) ?? '.temporal/drover.db');
+    const db = resolve(io.cwd, values.db ?? '.temporal/drover.db');
     mkdirSync(resolve(db, '..'), { recursive: true });
-    const port = (values.port as string | undefined) ?? '7233';
-    const uiPort = (values['ui-port'] as string | undefined) ?? '8233';
+    const port = values.port ?? '7233';
+    const uiPort = values['ui-port'] ?? '8233';
     const args = [
       'server',
       'start-dev',
@@ -55,7 +53,9 @@ so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>; with 
       'default',
       '--log-level',
       'warn',
-      ...(values['codec-endpoint'] ? ['--ui-codec-endpoint', values['codec-endpoint'] as string] : []),
+      // What `drover list`, `drover history` and the Web UI filter runs on (workflows/messages.ts).
+      ...Object.values(SEARCH_ATTRIBUTES).flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
+      ...(values['codec-endpoint'] ? ['--ui-codec-endpoint', values['codec-endpoint']] : []),
     ];
     io.stderr(`drover: Temporal dev server on 127.0.0.1:${port}, UI http://127.0.0.1:${uiPort}, state ${db}\n`);
     return new Promise<number>((done) => {
@@ -66,33 +66,36 @@ so a restart keeps every run. The Web UI is at http://127.0.0.1:<ui-port>; with 
       child.on('exit', (code, signal) => done(signal ? EXIT.ok : (code ?? EXIT.failed)));
     });
   },
-};
+});
 
-export const workerCommand: Command = {
+export const workerCommand = command({
   name: 'worker',
   summary: 'host the workflows and the activities of the given sites (default: every site in runbooks/)',
-  usage: `drover worker [--site NAME[=TASK_QUEUE]]... [--runbooks DIR]... [--orchestration]
-
-Without --site: runs the orchestration (task queue "drover") and the activities of every site named by
+  details: `Without --site: runs the orchestration (task queue "drover") and the activities of every site named by
 the runbooks under runbooks/ (or each --runbooks folder or file), for a single machine. With --site (or
 DROVER_SITES=dc-east,dc-west): only those sites' activities, on a machine that can reach them (per-site
 task queues: a site's queue is the one its runbook names, else drover-<site>, or give it as NAME=QUEUE);
 add --orchestration to run workflows too.
-Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a profile
-(TEMPORAL_PROFILE). Logs are JSON lines on stderr.`,
+Connection: --address, --namespace, --profile, or TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY,
+TEMPORAL_TLS_*, TEMPORAL_PROFILE. Logs are JSON lines on stderr.`,
   options: {
-    site: { type: 'string', multiple: true },
-    runbooks: { type: 'string', multiple: true },
-    orchestration: { type: 'boolean' },
+    site: { value: 'name[=queue]', multiple: true, help: 'a site whose activities this worker runs (repeatable)' },
+    runbooks: {
+      value: 'dir',
+      multiple: true,
+      help: 'where the runbooks are (default runbooks/; repeatable)',
+      complete: 'directory',
+    },
+    orchestration: { help: 'also run the workflows (task queue "drover") when --site is given' },
   },
-  allowPositionals: false,
+  uses: { temporal: true },
   async run({ values }, io) {
     const fromEnv = (io.env.DROVER_SITES ?? '')
       .split(',')
       .map((x) => x.trim())
       .filter(Boolean);
-    const sitesWanted = (values.site as string[] | undefined) ?? fromEnv;
-    const queues = siteQueues(io.cwd, (values.runbooks as string[] | undefined) ?? ['runbooks'], sitesWanted);
+    const sitesWanted = values.site ?? fromEnv;
+    const queues = siteQueues(io.cwd, values.runbooks ?? ['runbooks'], sitesWanted);
     const orchestration = sitesWanted.length === 0 || values.orchestration === true;
     const { NativeConnection, Runtime, DefaultLogger } = await import('@temporalio/worker');
     const { createDroverWorkers, runWorkers } = await import('../worker');
@@ -121,7 +124,7 @@ Connection: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS
     await connection.close();
     return EXIT.ok;
   },
-};
+});
 
 /** Task queues of the named sites (`NAME` or `NAME=QUEUE`), or of every site found in the runbooks under `dirs`. */
 export function siteQueues(cwd: string, dirs: string[], wanted: string[]): string[] {

@@ -7,7 +7,7 @@
  */
 import { createInterface } from 'node:readline';
 import { formatDuration } from '../compiler';
-import type { Command } from './commands';
+import { command } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
@@ -16,12 +16,11 @@ import type { RunRecord, StepRecord } from '../workflows/record';
 const HELP =
   'd = done, s = skipped, b <reason> = blocked; add " # <note>" to record a note; q = leave (the exercise keeps its place)';
 
-export const tabletopCommand: Command = {
+export const tabletopCommand = command({
   name: 'tabletop',
   summary: 'walk a runbook as a tabletop exercise: nothing is touched, every answer is recorded',
-  usage: `drover tabletop <file> [--by <name>] [--id <workflow id>]
-
-Starts a tabletop exercise of the runbook (or joins the one already running) and presents each step
+  operands: '<file>',
+  details: `Starts a tabletop exercise of the runbook (or joins the one already running) and presents each step
 as the plan reaches it. For each, type what the participants found:
   ${HELP}
 Answers are recorded with the name given by --by (default: $USER), the time, and the note. Steps are
@@ -32,20 +31,18 @@ From another terminal, the same steps can be answered with:
   temporal workflow update execute --workflow-id <id> --name answer \\
     --input '{"step": "<step id>", "by": "<name>", "outcome": "done"}'`,
   options: {
-    by: { type: 'string' },
-    id: { type: 'string' },
-    color: { type: 'boolean' },
+    by: { value: 'name', help: 'who answers (default $USER)' },
+    id: { value: 'workflow-id', help: 'the workflow id (default drover-<plan>-tabletop)' },
   },
-  allowPositionals: true,
+  uses: { temporal: true },
   async run({ values, positionals }, io) {
-    if (positionals.length !== 1) throw new UsageError('name exactly one runbook file');
-    const by = (values.by as string | undefined) ?? io.env.USER ?? io.env.USERNAME;
+    const by = values.by ?? io.env.USER ?? io.env.USERNAME;
     if (!by) throw new UsageError('say who is answering: --by <name>');
     const compiled = compileFile(positionals[0]!, io.cwd, 'tabletop');
-    printDiagnostics(compiled, io.stderr, useColor(io, 'stderr', values.color as boolean | undefined));
+    printDiagnostics(compiled, io.stderr, useColor(io, 'stderr', values.color));
     if (!compiled.plan) return EXIT.failed;
     const plan = compiled.plan;
-    const workflowId = (values.id as string | undefined) ?? `drover-${plan.name}-tabletop`;
+    const workflowId = values.id ?? `drover-${plan.name}-tabletop`;
     const { connectClient } = await import('./temporal');
     const msg = await import('../workflows/messages');
     const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
@@ -129,7 +126,7 @@ From another terminal, the same steps can be answered with:
       await connection.close();
     }
   },
-};
+});
 
 function present(step: StepRecord, params: Record<string, unknown> | undefined, io: CliIO): void {
   const what = [

@@ -9,7 +9,7 @@ import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { dataConverterFromEnv, KeyConfigError } from '../security/codec';
 import type { NativeConnectionOptions } from '@temporalio/worker';
-import { UserError } from './io';
+import { EXIT, UserError } from './io';
 
 export const DEFAULT_ADDRESS = '127.0.0.1:7233';
 
@@ -75,6 +75,7 @@ export function unreachable(target: TemporalTarget, e: unknown): UserError {
     `cannot reach Temporal at ${target.address} (namespace ${target.namespace}): ${(e as Error).message.split('\n')[0]}`,
     target.address === DEFAULT_ADDRESS
       ? 'start the embedded server with `drover server` (in another terminal), or set TEMPORAL_ADDRESS to your cluster'
-      : 'check TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE and TLS/API key settings',
+      : 'check --address / TEMPORAL_ADDRESS, --namespace / TEMPORAL_NAMESPACE and TLS/API key settings',
+    EXIT.unreachable,
   );
 }

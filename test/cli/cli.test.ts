@@ -44,8 +44,8 @@ describe('drover validate', () => {
     noStackTrace(r.all);
   });
 
-  test('--format json lists the diagnostics for tools', () => {
-    const r = drover('validate', 'test/fixtures/broken.yaml', '--format', 'json');
+  test('-o json lists the diagnostics for tools', () => {
+    const r = drover('validate', 'test/fixtures/broken.yaml', '-o', 'json');
     expect(r.status).toBe(1);
     const [result] = JSON.parse(r.stdout) as { valid: boolean; diagnostics: { code: string; line: number }[] }[];
     expect(result!.valid).toBe(false);
@@ -77,7 +77,7 @@ describe('drover validate', () => {
 
 describe('drover plan', () => {
   test('json: a plan that honours priorities and dependsOn, with a critical-path estimate', () => {
-    const r = drover('plan', 'runbooks/webshop.yaml', '--mode', 'planned-migration', '--format', 'json');
+    const r = drover('plan', 'runbooks/webshop.yaml', '--mode', 'planned-migration', '-o', 'json');
     expect(r.status).toBe(0);
     const plan = JSON.parse(r.stdout);
     expect(plan.mode).toBe('planned-migration');
@@ -95,7 +95,7 @@ describe('drover plan', () => {
   });
 
   test.each(['mermaid', 'dot'])('%s output', (format) => {
-    const r = drover('plan', 'runbooks/orders-db.yaml', '--mode', 'disaster-recovery', '--format', format);
+    const r = drover('plan', 'runbooks/orders-db.yaml', '--mode', 'disaster-recovery', '--output', format);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain(format === 'dot' ? 'digraph' : 'flowchart TD');
   });
@@ -112,9 +112,9 @@ describe('drover run', () => {
   test('without a reachable Temporal it says what to check, and nothing runs', () => {
     // Port 9 (discard): nothing answers there, whatever runs on this machine.
     const r = droverWith({ TEMPORAL_ADDRESS: '127.0.0.1:9' }, 'run', 'runbooks/webshop.yaml', '--mode', 'test');
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(3);
     expect(r.stderr).toMatch(/cannot reach Temporal at 127\.0\.0\.1:9 /);
-    expect(r.stderr).toContain('= hint: check TEMPORAL_ADDRESS');
+    expect(r.stderr).toContain('= hint: check --address / TEMPORAL_ADDRESS');
     noStackTrace(r.stderr);
   });
 });
@@ -153,7 +153,9 @@ describe('usage', () => {
       expect(r.status).toBe(2);
       noStackTrace(r.all);
     }
-    expect(drover('plan', 'runbooks/webshop.yaml', '--mode', 'party').stderr).toContain('unknown mode "party"');
+    expect(drover('plan', 'runbooks/webshop.yaml', '--mode', 'party').stderr).toContain(
+      "argument 'party' is invalid. use one of test, cleanup",
+    );
   });
 
   test('a drill scenario or id that is a path out of its folder is refused before anything runs', () => {

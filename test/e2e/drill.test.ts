@@ -91,7 +91,7 @@ test("`drover history` lists past runs from Temporal with their results, and the
   expect(h.stdout).toMatch(
     /webshop: last successful test or passing drill 0 day\(s\) ago; success rate \d+\/\d+ \(\d+%\); mean RTO \S+/,
   );
-  const json = JSON.parse((await drover('history', '--format', 'json')).stdout) as {
+  const json = JSON.parse((await drover('history', '-o', 'json')).stdout) as {
     plans: { plan: string; finished: number }[];
   };
   expect(json.plans.find((p) => p.plan === 'webshop')!.finished).toBeGreaterThanOrEqual(3);
