@@ -17,6 +17,7 @@ import type { ActivityDeps } from './deps';
 import { createDrillActivities } from './drill';
 import { siteAndHoldActivities } from './holds';
 import { createPlanActivities } from './plan';
+import { notifyActivities } from './notify';
 import { createStepActivities } from './steps';
 
 export type { ActivityDeps } from './deps';
@@ -42,5 +43,7 @@ export type DroverActivities = ReturnType<typeof createActivities>;
 export const preflightActivities = {
   ...approvalActivities,
   ...siteAndHoldActivities,
+  // Notifications go out from the orchestration worker too (activities/notify.ts).
+  ...notifyActivities,
 };
 export type PreflightActivities = typeof preflightActivities;

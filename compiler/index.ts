@@ -11,9 +11,9 @@ import { capDiagnostics, hasErrors, sortDiagnostics } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
 import { formatDuration, parseDuration } from './durations';
 import { expand } from './expand';
-import { MODES, PLAN_VERSION } from './plan';
-import type { Mode, Plan } from './plan';
-import type { Runbook } from './runbook';
+import { MODES, NOTIFY_EVENTS, PLAN_VERSION } from './plan';
+import type { Mode, Plan, PlanNotifyTarget } from './plan';
+import type { NotifyTarget, Runbook } from './runbook';
 import { schemaDiagnostics } from './schema';
 import { fromPointer, RunbookSource } from './source';
 
@@ -129,6 +129,7 @@ function compileText(text: string, options: CompileOptions): CompileResult {
     // Validated by the schema and the checks, so both parse.
     objectives: { rpoMs: parseDuration(rb.objectives.rpo) ?? 0, rtoMs: parseDuration(rb.objectives.rto) ?? 0 },
     ...expansion,
+    ...(rb.notify ? { notify: rb.notify.map(notifyTarget) } : {}),
   };
   const plan: Plan = { ...body, planHash: planHashOf(body) };
   return { plan, diagnostics: sortDiagnostics(diagnostics) };
@@ -147,6 +148,17 @@ function compileText(text: string, options: CompileOptions): CompileResult {
       ),
     );
   }
+}
+
+/** A runbook's notify target with its defaults filled in. */
+function notifyTarget(t: NotifyTarget): PlanNotifyTarget {
+  return {
+    name: t.name,
+    url: t.url,
+    format: t.format ?? 'json',
+    events: t.events ?? [...NOTIFY_EVENTS],
+    headers: t.headers ?? {},
+  };
 }
 
 /**

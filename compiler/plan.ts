@@ -174,6 +174,8 @@ export interface Plan {
   simulation?: Simulation;
   /** Failover modes: the commit window the run ends in (Zerto's). `timeoutMs` 0 waits for a person. */
   commit?: { timeoutMs: number; onTimeout: 'commit' | 'rollback' };
+  /** Webhooks told how the run goes; every field filled in (`events`: the ones this target receives). */
+  notify?: PlanNotifyTarget[];
   /** sha256 of this plan's canonical JSON without `planHash` and `source.gitCommit`: the content only. */
   planHash: string;
   /**
@@ -182,6 +184,21 @@ export interface Plan {
    */
   partition?: Partition;
 }
+
+/** Events a `notify` target can receive (schema: notifyTarget.events). */
+export type NotifyEvent = 'started' | 'waiting' | 'failed' | 'rto-at-risk' | 'finished';
+
+export interface PlanNotifyTarget {
+  name: string;
+  /** As the runbook gives it: a URL, or an `env:`/`file:` reference resolved by the activity that sends. */
+  url: string;
+  format: 'json' | 'slack';
+  events: NotifyEvent[];
+  headers: Record<string, string>;
+}
+
+/** Every event a notify target can receive, in the order a run has them. */
+export const NOTIFY_EVENTS: readonly NotifyEvent[] = ['started', 'waiting', 'failed', 'rto-at-risk', 'finished'];
 
 /** At most this many activities are running or scheduled at once in one workflow execution. */
 export const MAX_PENDING_PER_EXECUTION = 500;

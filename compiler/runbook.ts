@@ -3,7 +3,7 @@
  * Semantic checks also run on runbooks that failed the schema, so they must not trust these types
  * blindly: they read through `list()` and check `typeof` before use.
  */
-import type { Mode, ProviderName } from './plan';
+import type { Mode, NotifyEvent, ProviderName } from './plan';
 
 export type Duration = string;
 export type ActionName =
@@ -189,12 +189,22 @@ export interface Runbook {
   /** People who sign their approvals: name → Ed25519 public key (PEM). */
   approvers?: Record<string, { publicKey: string }>;
   commit?: { timeout: Duration; onTimeout?: 'commit' | 'rollback' };
+  notify?: NotifyTarget[];
   simulation?: {
     seed?: number;
     latency?: Partial<Record<ActionName | 'default', Duration>>;
     recoveryPointAge?: Duration;
     faults?: Fault[];
   };
+}
+
+/** A webhook told how a run goes (schema: notifyTarget). `url` and header values may be `env:`/`file:` references. */
+export interface NotifyTarget {
+  name: string;
+  url: string;
+  format?: 'json' | 'slack';
+  events?: NotifyEvent[];
+  headers?: Record<string, string>;
 }
 
 /**
