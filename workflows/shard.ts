@@ -1,5 +1,5 @@
 /**
- * `runPlanShard`: one part of a large plan, a child workflow of the run's root (workflows/index.ts).
+ * `runPlanShard`: one part of a large plan, a child workflow of the run's root (workflows/root.ts).
  *
  * It compiles its own slice of the runbook (checking the plan hash, so every part runs the same plan), runs
  * it with its share of the concurrency budget, reports exported steps to the root as they finish, and waits
