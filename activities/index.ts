@@ -19,6 +19,7 @@ import { siteAndHoldActivities } from './holds';
 import { createPlanActivities } from './plan';
 import { notifyActivities } from './notify';
 import { createStepActivities } from './steps';
+import { visibilityActivities } from './visibility';
 
 export type { ActivityDeps } from './deps';
 export { MAX_PLAN_BYTES } from './plan';
@@ -45,5 +46,7 @@ export const preflightActivities = {
   ...siteAndHoldActivities,
   // Notifications go out from the orchestration worker too (activities/notify.ts).
   ...notifyActivities,
+  // And the check of which search attributes the namespace has (activities/visibility.ts).
+  ...visibilityActivities,
 };
 export type PreflightActivities = typeof preflightActivities;

@@ -46,8 +46,7 @@ export const notifyActivities = {
       process.env,
       AbortSignal.timeout(10_000),
     );
-    if (answer.problem)
-      throw ApplicationFailure.retryable(`${target.name}: ${answer.problem}`, 'NotificationRefused');
+    if (answer.problem) throw ApplicationFailure.retryable(`${target.name}: ${answer.problem}`, 'NotificationRefused');
     return `${n.event} sent to ${target.name} (${answer.status})`;
   },
 };

@@ -25,6 +25,17 @@ async function temporal(io: CliIO) {
   return { client, connection, msg };
 }
 
+/** The run's static details in the Web UI (markdown): what runs, from where, against which objectives. */
+export function runDetails(plan: Plan): string {
+  const steps = plan.steps.filter((s) => s.kind !== 'barrier').length;
+  return [
+    `**${plan.name}** in **${plan.mode}** mode: ${plan.from} → ${plan.to}`,
+    `- plan ${plan.planHash.slice(0, 12)}, from ${plan.source.file}${plan.source.gitCommit ? ` @ ${plan.source.gitCommit.slice(0, 12)}` : ''}`,
+    `- ${plan.workloads.length} workloads, ${steps} steps; critical path ${formatDuration(plan.criticalPath.estimateMs)}`,
+    `- objectives: RTO ${formatDuration(plan.objectives.rtoMs)}, RPO ${formatDuration(plan.objectives.rpoMs)}`,
+  ].join('\n');
+}
+
 /** Modes that change production: a run in one starts only when the operator confirms it (or `--yes`). */
 export const DISRUPTIVE_MODES: readonly Mode[] = ['planned-migration', 'disaster-recovery', 'failback', 'reprotect'];
 
@@ -78,6 +89,9 @@ awaits commit), 1 when it fails. With -o json the steps go to stderr and the run
           taskQueue: msg.ORCHESTRATION_QUEUE,
           workflowId,
           args: [input],
+          // What the Web UI shows at the top of the run: the plan, the mode, its hash and objectives.
+          staticSummary: `${plan.name} · ${mode}`,
+          staticDetails: runDetails(plan),
         });
       } catch (e) {
         if ((e as Error).name === 'WorkflowExecutionAlreadyStartedError') {
@@ -294,7 +308,7 @@ async function preflight(client: Client, plan: Plan, workflowId: string, taskQue
   );
   if (missing.length) {
     const { message, hint } = unservedMessage(missing);
-    throw new UserError(`not started: ${message}`, hint);
+    throw new UserError(`not started: ${message}`, hint, EXIT.unreachable);
   }
   const holders = await holdersOf(client, registryId(plan, taskQueue), heldWorkloads(plan), workflowId);
   if (holders.size) {

@@ -22,6 +22,8 @@ import { POINT_OF_NO_RETURN } from '../compiler/plan';
 import type { Budget, JsonObject, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
 import { Compensation } from './compensation';
 import { SCHEDULE_TO_START_MS, attemptsOf, describe, unserved } from './failures';
+import type { Notifier } from './notify';
+import { remainingCriticalPath } from './notify';
 import { People } from './people';
 import type { RunRecord, StepRecord } from './record';
 import { Slots } from './slots';
@@ -51,6 +53,8 @@ export interface EngineSpec {
   /** A failover's choices, given to its promote steps: when it began, which point, whether loss is accepted. */
   promote?: { failoverAt: number; recoveryPoint?: string; acceptDataLoss?: boolean };
   event(text: string): void;
+  /** Tells the runbook's notify targets and the Web UI about waits and failures (a plan with `notify`). */
+  notifier?: Notifier;
 }
 
 export class StepEngine {
@@ -80,7 +84,7 @@ export class StepEngine {
   private readonly arrived: string[] = [];
   /** Data of the syncReplication steps that succeeded, by step id (a promote reads its final sync's). */
   private readonly synced = new Map<string, JsonObject>();
-  private readonly activityFunctions = new Map<string, (input: StepInput) => Promise<StepOutcome>>();
+  private readonly activityFunctions = new Map<string, StepActivity>();
   private noReturnPassed = false;
   private done = 0;
   private paused = false;
@@ -114,7 +118,7 @@ export class StepEngine {
     this.slots = new Slots(spec.budget);
     const event = (text: string) => spec.event(text);
     const stopping = () => this.stopping;
-    this.people = new People({ byId: this.byId, recs: this.recs, stopping, event });
+    this.people = new People({ byId: this.byId, recs: this.recs, stopping, event, notifier: spec.notifier });
     this.compensation = new Compensation({
       steps: spec.steps,
       exports: spec.exports ?? new Set<string>(),
@@ -314,10 +318,18 @@ export class StepEngine {
       rec.status = 'running';
       return this.runStep(step);
     }
+    this.spec.notifier?.failed(step, rec);
     if (step.onFailure === 'pause' && !this.stopping) {
       rec.status = 'waiting';
       this.spec.event(`step ${step.id} failed (${rec.error.message}); waiting for a person to retry or skip it`);
+      const run = wf.workflowInfo().root?.workflowId ?? wf.workflowInfo().workflowId;
+      this.spec.notifier?.waiting(
+        step,
+        `${step.id} failed (${rec.error.message}); retry or skip it`,
+        `drover retry-step ${run} --step ${step.id} --by <name>   (or drover skip-step)`,
+      );
       await wf.condition(() => this.people.hasFailureDecision(step.id) || this.stopping !== undefined);
+      this.spec.notifier?.resumed(step.id);
       const d = this.people.takeFailureDecision(step.id);
       if (d === 'retry') {
         rec.status = 'running';
@@ -358,6 +370,11 @@ export class StepEngine {
     }
   }
 
+  /** The longest chain of estimates this execution's steps still have to run (the RTO watch reads it). */
+  remainingMs(now: number): number {
+    return remainingCriticalPath(this.spec.steps, this.recs, now);
+  }
+
   private activity(step: PlanStep, kind: StepKind, retry: RetryPolicy, timeoutMs: number): Promise<StepOutcome> {
     const site = this.spec.sites[step.site]!;
     const fn = this.activityFunction(site, kind, retry, timeoutMs);
@@ -374,16 +391,12 @@ export class StepEngine {
     }
     const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params, site, peer };
     if (this.spec.simulation) input.simulation = this.spec.simulation;
-    return fn(input);
+    // What the Temporal Web UI shows for the activity: the plan, the step and where it runs.
+    return fn.executeWithOptions({ summary: `${this.spec.record.plan.name} · ${step.id} @ ${site.name}` }, [input]);
   }
 
   /** One activity function per site, kind, timeout and retry policy: a plan has a handful, run 10,000 times. */
-  private activityFunction(
-    site: PlanSite,
-    kind: StepKind,
-    retry: RetryPolicy,
-    timeoutMs: number,
-  ): (input: StepInput) => Promise<StepOutcome> {
+  private activityFunction(site: PlanSite, kind: StepKind, retry: RetryPolicy, timeoutMs: number): StepActivity {
     const name = kind === 'command' ? 'runCommand' : kind === 'http' ? 'httpRequest' : kind;
     const key = JSON.stringify([site.taskQueue, name, timeoutMs, retry]);
     let fn = this.activityFunctions.get(key);
@@ -402,12 +415,17 @@ export class StepEngine {
           nonRetryableErrorTypes: retry.nonRetryableErrorTypes,
         },
       });
-      fn = acts[name as keyof DroverActivities] as (i: StepInput) => Promise<StepOutcome>;
+      fn = acts[name as keyof DroverActivities] as unknown as StepActivity;
       this.activityFunctions.set(key, fn);
     }
     return fn;
   }
 }
+
+/** A step's activity as the workflow calls it, with per-call options (its summary). */
+type StepActivity = ((input: StepInput) => Promise<StepOutcome>) & {
+  executeWithOptions(options: wf.ActivityOptions, args: [StepInput]): Promise<StepOutcome>;
+};
 
 /** When the run recovered (the last recovery step's end) and the oldest recovery point used, from records. */
 export function recoveryTimes(steps: readonly StepRecord[]): { recoveredAt?: number; recoveryPointAt?: number } {

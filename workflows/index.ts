@@ -23,11 +23,13 @@ import type { Plan } from '../compiler/plan';
 import { compileInActivity, describePlan, prepareDrillInActivity } from './common';
 import { commitWindow } from './commit-window';
 import { StepEngine } from './engine';
+import { Notifier } from './notify';
 import { outcome } from './outcome';
 import { preflight, release } from './preflight';
 import type { RunRecord } from './record';
 import { Root } from './root';
 import { RunState } from './run-state';
+import { publishPlan, publishResult } from './visibility';
 import type { FailoverChoices, RunInput } from './run-state';
 
 export { runPlanShard } from './shard';
@@ -41,10 +43,22 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   run.registerHandlers();
 
   const compiled = await compilePlan(run, input);
-  const { engine, root } = start(run, input, compiled);
+  const { engine, root, notifier } = start(run, input, compiled);
   const window = () => commitWindow(run, compiled, engine);
+  const published = await publishPlan(compiled.name, compiled.mode);
 
   const holds = await preflight(run, compiled);
+  let ended = false;
+  const watch = notifier?.wants('rto-at-risk')
+    ? notifier
+        .watchRto(
+          run.record.startedAt,
+          compiled.objectives.rtoMs,
+          () => engine.remainingMs(Date.now()),
+          () => ended,
+        )
+        .catch(() => undefined)
+    : undefined;
   try {
     if (root) await root.run(window);
     else {
@@ -56,9 +70,28 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
       }
     }
   } finally {
+    ended = true;
     await wf.CancellationScope.nonCancellable(() => release(run, holds));
   }
-  return outcome(run, engine, root);
+  try {
+    return outcome(run, engine, root);
+  } finally {
+    // Whether the run returns or throws (failed, cancelled): the result on the server, and the last word.
+    if (published) publishResult(run.record.status);
+    if (notifier) await wf.CancellationScope.nonCancellable(() => finished(notifier, run.record, watch));
+  }
+}
+
+/** The `finished` notification, then whatever is still being sent (each send is bounded). */
+async function finished(notifier: Notifier, record: RunRecord, watch: Promise<unknown> | undefined): Promise<void> {
+  const took = (record.endedAt ?? Date.now()) - record.startedAt;
+  notifier.notify({
+    event: 'finished',
+    status: record.status,
+    text: `${record.status}${record.failedStep ? ` at ${record.failedStep}` : ''} after ${Math.round(took / 1000)}s${record.achieved.rtoMs !== undefined ? `; RTO ${Math.round(record.achieved.rtoMs / 1000)}s of ${Math.round(record.objectives.rtoMs / 1000)}s` : ''}`,
+  });
+  await watch;
+  await notifier.flush();
 }
 
 /** The plan given, or the runbook compiled in an activity (a drill's own simulated site prepared first). */
@@ -95,8 +128,15 @@ async function compilePlan(run: RunState, inp: RunInput): Promise<Plan> {
 }
 
 /** The plan is compiled: the run's engine, for a large plan its root, and what came before applied to them. */
-function start(run: RunState, input: RunInput, compiled: Plan): { engine: StepEngine; root: Root | undefined } {
+function start(
+  run: RunState,
+  input: RunInput,
+  compiled: Plan,
+): { engine: StepEngine; root: Root | undefined; notifier: Notifier | undefined } {
   const { info, record, event } = run;
+  const notifier = compiled.notify?.length
+    ? new Notifier(compiled.notify, { run: info.workflowId, plan: compiled.name, mode: compiled.mode }, event)
+    : undefined;
   const partition = compiled.partition ?? ('plan' in input ? partitionPlan(compiled, input.shardSize) : undefined);
   describePlan(record, compiled);
   const failover = FAILOVER_MODES.includes(compiled.mode);
@@ -115,6 +155,7 @@ function start(run: RunState, input: RunInput, compiled: Plan): { engine: StepEn
     record,
     event,
     ...(failover ? { promote: { failoverAt: record.startedAt, ...failoverChoices(input) } } : {}),
+    ...(notifier ? { notifier } : {}),
   });
   const activitySteps = partition
     ? partition.root.activitySteps + partition.shards.reduce((n, s) => n + s.activitySteps, 0)
@@ -122,9 +163,13 @@ function start(run: RunState, input: RunInput, compiled: Plan): { engine: StepEn
   event(
     `run of ${compiled.name} in ${compiled.mode} mode started (plan ${compiled.planHash.slice(0, 12)}, ${activitySteps} steps${partition ? `, in ${partition.shards.length} shards` : ''})`,
   );
+  notifier?.notify({
+    event: 'started',
+    text: `${compiled.mode} of ${compiled.name} started: ${compiled.from} → ${compiled.to}, ${activitySteps} steps, critical path ${Math.round(compiled.criticalPath.estimateMs / 1000)}s against an RTO of ${Math.round(compiled.objectives.rtoMs / 1000)}s`,
+  });
   const root = partition ? new Root(compiled, partition, input, run.compiledWith, engine, record, event) : undefined;
   run.adopt(engine, root);
-  return { engine, root };
+  return { engine, root, notifier };
 }
 
 function failoverChoices(input: FailoverChoices): { recoveryPoint?: string; acceptDataLoss?: boolean } {

@@ -14,6 +14,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { PlanStep } from '../compiler/plan';
 import type { StopReason } from './engine';
 import type { StepDecisionInput } from './messages';
+import type { Notifier } from './notify';
 import type { Decision, StepRecord } from './record';
 
 export type DecisionKind = Decision['decision'];
@@ -24,7 +25,11 @@ export interface PeopleHost {
   readonly recs: ReadonlyMap<string, StepRecord>;
   stopping(): StopReason | undefined;
   event(text: string): void;
+  readonly notifier?: Notifier | undefined;
 }
+
+/** The run's id people answer (a shard relays to its root). */
+const rootId = () => wf.workflowInfo().root?.workflowId ?? wf.workflowInfo().workflowId;
 
 export class People {
   /** Decisions on approvals, prompts, tabletop steps and data loss, by step id, in the order they came. */
@@ -58,8 +63,14 @@ export class People {
     this.host.event(
       `${step.id}: ${rec.error!.message}. Accept the loss: drover approve ${wfId} --step ${step.id} --by <name>; refuse: drover reject ${wfId} --step ${step.id} --by <name>`,
     );
+    this.host.notifier?.waiting(
+      step,
+      `${rec.error!.message}: accept the loss, or refuse it`,
+      `drover approve ${rootId()} --step ${step.id} --by <name>   (or drover reject)`,
+    );
     const votes = () => this.decisions.get(step.id) ?? [];
     await wf.condition(() => votes().length > 0 || this.host.stopping() !== undefined);
+    this.host.notifier?.resumed(step.id);
     rec.decisions = [...votes()];
     this.decisions.delete(step.id);
     const vote = rec.decisions[rec.decisions.length - 1];
@@ -74,10 +85,16 @@ export class People {
     this.host.event(
       `waiting for ${required} approval(s) of ${step.id} from ${(step.params.approvers as string[]).join(', ')}`,
     );
+    this.host.notifier?.waiting(
+      step,
+      `waits for ${required} approval(s) from ${(step.params.approvers as string[]).join(', ')}`,
+      `drover approve ${rootId()} --step ${step.id} --by <name>`,
+    );
     const votes = () => this.decisions.get(step.id) ?? [];
     const approved = () => votes().filter((d) => d.decision === 'approved').length >= required;
     const rejected = () => votes().some((d) => d.decision === 'rejected');
     const decided = await waitFor(() => approved() || rejected(), step.timeoutMs);
+    this.host.notifier?.resumed(step.id);
     rec.decisions = votes();
     if (!decided) {
       const approve = step.params.onTimeout === 'approve';
@@ -130,7 +147,13 @@ export class People {
     this.host.event(
       `waiting for a person to ${step.kind === 'confirm' ? 'confirm' : 'dismiss'} ${step.id}${step.params.message ? `: ${String(step.params.message)}` : ''}`,
     );
+    this.host.notifier?.waiting(
+      step,
+      `waits for a person to ${step.kind === 'confirm' ? 'confirm' : 'dismiss'} it${step.params.message ? `: ${String(step.params.message)}` : ''}`,
+      `drover dismiss ${rootId()} --step ${step.id} --by <name>`,
+    );
     const ok = await waitFor(() => this.decisions.has(step.id), step.timeoutMs);
+    this.host.notifier?.resumed(step.id);
     rec.decisions = this.decisions.get(step.id) ?? [];
     if (!ok) throw ApplicationFailure.create({ type: 'PromptTimedOut', message: 'nobody answered within the timeout' });
     rec.status = 'running';

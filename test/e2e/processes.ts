@@ -28,6 +28,8 @@ export interface Processes {
   /** `drover <args>` with `input` typed on its stdin. */
   droverTyping(input: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   temporal(...args: string[]): Promise<{ stdout: string }>;
+  /** The server's frontend and Web UI ports, once it is up. */
+  ports(): { frontend: number; ui: number };
   /**
    * The README's commands: start the web shop in test mode with `temporal workflow start`, approve its
    * gate with `temporal workflow signal`, and wait with `temporal workflow result` (its output returned).
@@ -38,6 +40,7 @@ export interface Processes {
 /** A `drover server` for the test file (started before its tests, stopped after), and helpers. */
 export function useDroverServer(): Processes {
   let port = 0;
+  let uiPort = 0;
   let env: NodeJS.ProcessEnv = {};
   const children: ChildProcess[] = [];
   const p: Processes = {
@@ -67,6 +70,7 @@ export function useDroverServer(): Processes {
         child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
         child.stdin.end(input);
       }),
+    ports: () => ({ frontend: port, ui: uiPort }),
     temporal: (...args) => run(TEMPORAL, [...args, '--address', `127.0.0.1:${port}`], { cwd: ROOT }),
     async webshopTestViaTemporalCli(id, approver) {
       const input = '{"runbook":"runbooks/webshop.yaml","mode":"test"}';
@@ -95,7 +99,8 @@ export function useDroverServer(): Processes {
       const db = join(mkdtempSync(join(tmpdir(), 'drover-e2e-')), 'db');
       port = await freePort();
       env = { ...process.env, TEMPORAL_ADDRESS: `127.0.0.1:${port}`, NO_COLOR: '1' };
-      const server = p.background('server', '--port', String(port), '--ui-port', String(await freePort()), '--db', db);
+      uiPort = await freePort();
+      const server = p.background('server', '--port', String(port), '--ui-port', String(uiPort), '--db', db);
       if (await healthy(server)) return;
       children.splice(children.indexOf(server), 1);
       server.kill('SIGTERM');
