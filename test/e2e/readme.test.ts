@@ -3,6 +3,9 @@
  * `drover worker`, a run started and approved with the `temporal` CLI, `drover report`, and `drover run`
  * refusing a second run of the same plan and mode.
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { useDroverServer } from './processes';
 
 const { background, drover, webshopTestViaTemporalCli } = useDroverServer();
@@ -43,4 +46,28 @@ test('`drover run` refuses a second run of the same plan and mode, naming the ru
   expect((await drover('cancel', id)).code).toBe(0);
   const status = await drover('status', id);
   expect(status.stdout).toContain('cancelled');
+}, 120_000);
+
+test('drover plan -o plan.json, then drover run --plan plan.json runs exactly that plan; status -o json for tools', async () => {
+  const id = `saved-${process.pid}`;
+  const file = join(mkdtempSync(join(tmpdir(), 'drover-plan-')), 'plan.json');
+  expect((await drover('plan', 'runbooks/webshop.yaml', '--mode', 'test', '-o', file)).code).toBe(0);
+  const saved = JSON.parse(readFileSync(file, 'utf8')) as { planHash: string };
+  const started = await drover('run', '--plan', file, '--id', id, '--no-follow', '-o', 'json');
+  expect(started.code).toBe(0);
+  expect(JSON.parse(started.stdout)).toMatchObject({ workflowId: id, plan: 'webshop', mode: 'test', started: true });
+  expect((await drover('approve', id, '--step', 'plan/approve-test', '--by', 'alice', '-o', 'json')).code).toBe(0);
+  let record: { status: string; plan: { planHash: string }; execution: string; steps: unknown[] } | undefined;
+  for (let i = 0; i < 120 && record?.execution !== 'COMPLETED'; i++) {
+    await new Promise((r) => setTimeout(r, 500));
+    const status = await drover('status', id, '-o', 'json');
+    expect(status.code).toBe(0);
+    record = JSON.parse(status.stdout) as typeof record;
+  }
+  expect(record!.status).toBe('succeeded');
+  // The run's plan is the reviewed one, byte for byte (the same hash).
+  expect(record!.plan.planHash).toBe(saved.planHash);
+  const failed = JSON.parse((await drover('status', id, '--failed', '-o', 'json')).stdout) as { steps: unknown[] };
+  expect(failed.steps).toEqual([]);
+  await drover('run', 'runbooks/webshop.yaml', '--mode', 'cleanup', '--id', `${id}-cleanup`);
 }, 120_000);
