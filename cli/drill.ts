@@ -84,6 +84,7 @@ The workflow input, for the Temporal CLI or a schedule:
     const { connectClient } = await import('./temporal');
     const msg = await import('../workflows/messages');
     const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
+    const { runDetails } = await import('./runs');
     const { client, connection } = await connectClient(io.env);
     try {
       try {
@@ -91,6 +92,8 @@ The workflow input, for the Temporal CLI or a schedule:
           taskQueue: msg.ORCHESTRATION_QUEUE,
           workflowId,
           args: [{ runbook: file, mode: plan.mode, scenario: name, ...(seed !== undefined ? { seed } : {}) }],
+          staticSummary: `${plan.name} · drill ${name} (${plan.mode})`,
+          staticDetails: `${runDetails(plan)}\n- drill: scenario ${name}, seed ${plan.simulation!.seed}; ${compiled.scenario.description}`,
         });
       } catch (e) {
         if (e instanceof WorkflowExecutionAlreadyStartedError)

@@ -54,6 +54,8 @@ From another terminal, the same steps can be answered with:
           taskQueue: msg.ORCHESTRATION_QUEUE,
           workflowId,
           args: [{ runbook: positionals[0]!, mode: 'tabletop' }],
+          staticSummary: `${plan.name} · tabletop`,
+          staticDetails: (await import('./runs')).runDetails(plan),
         });
         io.stdout(
           `tabletop exercise ${workflowId} started: ${plan.steps.filter((s) => s.kind === 'confirm').length} steps to walk, answering as ${by}\n`,
