@@ -2,27 +2,50 @@
  * Where the simulated site keeps its state: one JSON file per workload per site, so concurrent
  * activities on different workloads never contend, and a small file per site.
  *
- * Writes are atomic (the new version is written beside the file, then renamed over it) and each
- * read-modify-write holds a lock: an in-process queue for activities of one worker, and a lock file
- * (created exclusively) for several worker processes sharing the state folder. A lock left by a killed
- * worker is taken over after `STALE_LOCK_MS`.
+ * Each read-modify-write holds the key's lock: an in-process queue for activities of one worker, and
+ * `proper-lockfile` (a `<file>.lock` folder) across the worker processes that share the state folder.
+ * The holder keeps the lock's mtime fresh, so a lock is stale only when its holder is gone: one left by
+ * a SIGKILLed worker is taken over after `staleLockMs` (10 s).
  *
- * The read is synchronous (the page cache answers it); creating and renaming wait on the file system's
- * journal, which a busy database on the same disk keeps busy, so they stay asynchronous, off the event loop.
+ * Writes go through `write-file-atomic`: the new version is written to a temporary file beside the file,
+ * fsync'd, and renamed over it, then the folder is fsync'd (one folder fsync serves every rename finished
+ * before it starts), so a reader sees the old version or the new one, never a torn file, and a written
+ * version survives a crash of the machine, not only of the process. An update that changes nothing
+ * writes nothing. A writer killed mid-write leaves its temporary file (`<key>.json.<number>`), which
+ * `keys` does not list.
+ *
+ * The read is synchronous (the page cache answers it); locking, writing and syncing wait on the file
+ * system's journal, which a busy database on the same disk keeps busy, so they stay asynchronous.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
-import { open, readdir, rename, rm, stat } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { lock } from 'proper-lockfile';
+import writeFileAtomic from 'write-file-atomic';
 
-const STALE_LOCK_MS = 10_000;
+export interface StoreOptions {
+  /** fsync each version before it replaces the file, and the folder after (default true). */
+  fsync?: boolean;
+  /** A lock whose mtime is older than this is taken over (default 10 s; at least 2 s). */
+  staleLockMs?: number;
+}
 
 export class JsonStore {
   private readonly queues = new Map<string, Promise<unknown>>();
-  /** Folders made by this process: one `mkdir -p` per folder, not two per write. */
+  /** Folders made by this process: one `mkdir -p` per folder, not one per write. */
   private readonly folders = new Set<string>();
+  /** Per folder: the fsync under way, and the one queued behind it. */
+  private readonly folderSyncs = new Map<string, { running?: Promise<void>; next?: Promise<void> }>();
+  private readonly fsync: boolean;
+  private readonly staleLockMs: number;
 
-  constructor(readonly root: string) {}
+  constructor(
+    readonly root: string,
+    options: StoreOptions = {},
+  ) {
+    this.fsync = options.fsync ?? true;
+    this.staleLockMs = options.staleLockMs ?? 10_000;
+  }
 
   /** Reads `key`, lets `update` change it, writes it back; the whole under the key's lock. */
   async update<T, R>(key: string, init: () => T, update: (value: T) => R | Promise<R>): Promise<R> {
@@ -37,40 +60,69 @@ export class JsonStore {
     }
   }
 
-  /**
-   * The lock is the next version of the file: `<file>.lock`, created exclusively (another process holding
-   * it makes us wait), written with the new value and renamed over the file, which also releases it. Two
-   * metadata operations per write instead of four.
-   */
   private async locked<T, R>(path: string, init: () => T, update: (value: T) => R | Promise<R>): Promise<R> {
-    const lock = `${path}.lock`;
-    let file: FileHandle | undefined;
-    for (let wait = 2; (file = await this.tryLock(path, lock)) === undefined; wait = Math.min(wait * 2, 100)) {
-      const age = await stat(lock).then(
-        (s) => Date.now() - s.mtimeMs,
-        () => 0,
-      );
-      if (age > STALE_LOCK_MS) await rm(lock, { force: true });
-      else await new Promise((r) => setTimeout(r, wait));
-    }
-    let written = false;
+    let lost: Error | undefined;
+    const release = await this.lock(path, (e) => (lost = e));
     try {
-      const value = this.readPath<T>(path) ?? init();
+      const text = this.readText(path);
+      const value = text === undefined ? init() : (JSON.parse(text) as T);
       const result = await update(value);
-      await file.writeFile(JSON.stringify(value, null, 2) + '\n');
-      await file.close();
-      file = undefined;
-      await rename(lock, path);
-      written = true;
+      const next = JSON.stringify(value, null, 2) + '\n';
+      if (next !== text) {
+        // Held past the stale time without refreshing it (a stalled event loop): another process may
+        // have taken it over and written since; writing now would undo its update.
+        if (lost) throw new Error(`lock on ${path} was lost before the write: ${lost.message}`);
+        await writeFileAtomic(path, next, { fsync: this.fsync });
+        if (this.fsync) await this.syncFolder(dirname(path));
+      }
       return result;
     } finally {
-      await file?.close();
-      if (!written) await rm(lock, { force: true });
+      await release().catch(() => undefined); // already released when it was lost
     }
   }
 
+  /** Takes the key's cross-process lock, waiting while another process holds it. */
+  private async lock(path: string, onLost: (e: Error) => void): Promise<() => Promise<void>> {
+    for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+      this.folderOf(path);
+      try {
+        return await lock(path, { realpath: false, stale: this.staleLockMs, onCompromised: onLost });
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        // The folder was removed since (a drill's fresh site): make it again.
+        if (code === 'ENOENT' && this.folders.delete(dirname(path))) continue;
+        // A stale lock file of the store before proper-lockfile (a file, not a folder): remove it.
+        if (code === 'ENOTDIR') await rm(`${path}.lock`, { force: true });
+        else if (code === 'ELOCKED') await new Promise((r) => setTimeout(r, wait * (0.5 + Math.random())));
+        else throw e;
+      }
+    }
+  }
+
+  /**
+   * fsyncs a folder so that the renames in it are durable. Writers that finish while a sync is under
+   * way share the next one (it may have started before their rename): a group commit.
+   */
+  private syncFolder(dir: string): Promise<void> {
+    let sync = this.folderSyncs.get(dir);
+    if (!sync) this.folderSyncs.set(dir, (sync = {}));
+    const s = sync;
+    if (!s.running) {
+      s.running = fsyncPath(dir).finally(() => (s.running = undefined));
+      return s.running;
+    }
+    s.next ??= s.running
+      .catch(() => undefined)
+      .then(() => {
+        s.next = undefined;
+        return this.syncFolder(dir);
+      });
+    return s.next;
+  }
+
   async read<T>(key: string): Promise<T | undefined> {
-    return this.readPath<T>(this.pathOf(key));
+    const text = this.readText(this.pathOf(key));
+    return text === undefined ? undefined : (JSON.parse(text) as T);
   }
 
   /** Every key under a folder (`site/`), for inspecting a whole site. */
@@ -91,9 +143,9 @@ export class JsonStore {
     return join(this.root, `${key}.json`);
   }
 
-  private readPath<T>(path: string): T | undefined {
+  private readText(path: string): string | undefined {
     try {
-      return JSON.parse(readFileSync(path, 'utf8')) as T;
+      return readFileSync(path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;
@@ -106,18 +158,13 @@ export class JsonStore {
     mkdirSync(dir, { recursive: true });
     this.folders.add(dir);
   }
+}
 
-  /** Creates the lock file: its handle, or undefined when another process holds it. */
-  private async tryLock(path: string, lock: string): Promise<FileHandle | undefined> {
-    this.folderOf(path);
-    try {
-      return await open(lock, 'wx');
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      // The folder was removed since (a drill's fresh site): make it again.
-      if (code === 'ENOENT' && this.folders.delete(dirname(path))) return this.tryLock(path, lock);
-      if (code !== 'EEXIST') throw e;
-      return undefined;
-    }
+async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
