@@ -10,7 +10,7 @@
  */
 import { didYouMean } from './diagnostics';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
-import type { Document, Node, Pair, YAMLMap } from 'yaml';
+import type { Document, Node, Pair, YAMLMap, YAMLSeq } from 'yaml';
 import type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
 
 export type PathSegment = string | number;
@@ -277,160 +277,143 @@ export class RunbookSource {
     return this.convert(false).value;
   }
 
+  /** One pass over the tree (see toData): the data, how many values are written and how many aliases add. */
   private convert(resolveAliases: boolean): {
     value: unknown;
     written: number;
     added: number;
     largest?: { name: string; offset: number; size: number };
   } {
-    /** Anchor name → the node it marks last, so far in document order. */
-    const anchors = new Map<string, Node>();
-    /** Every anchor's first offset, to tell "defined later" from "not defined". */
-    const anchorAt = new Map<string, number>();
-    /** Converted value and size (values in its full expansion) of each finished node. */
-    const done = new Map<unknown, { value: unknown; size: number }>();
-    const open = new Set<unknown>();
-    const unresolved: { name: string; offset: number }[] = [];
-    let written = 0;
-    let largest: { name: string; offset: number; size: number } | undefined;
-
-    interface Frame {
-      node: unknown;
-      /** Mapping pairs, or list items. */
-      items: unknown[];
-      mapping: boolean;
-      value: unknown[] | Record<string, unknown>;
-      /** For a mapping: where each key was first written, to report a duplicate. */
-      keysAt?: Map<string, number>;
-      size: number;
-      /** Next child to visit: for a mapping, 2 × pair + (0 key, 1 value). */
-      next: number;
-      key?: string;
-    }
-    const stack: Frame[] = [];
-    let result: { value: unknown; size: number } = { value: null, size: 0 };
-
-    /** Converts a leaf, or opens a collection (pushes a frame); returns the leaf's result. */
-    const enter = (node: unknown): { value: unknown; size: number } | undefined => {
-      written++;
-      const anchor = (node as { anchor?: unknown } | null)?.anchor;
-      if (typeof anchor === 'string' && anchor !== '') {
-        anchors.set(anchor, node as Node);
-        if (!anchorAt.has(anchor)) anchorAt.set(anchor, rangeOf(node)?.[0] ?? 0);
-      }
-      if (isMap(node) || isSeq(node) || isPair(node)) {
-        // A pair as a list item (`[a: 1]`) is a mapping of one pair, as in `toJS`.
-        const mapping = !isSeq(node);
-        const items = isPair(node) ? [node] : (node.items as unknown[]);
-        open.add(node);
-        stack.push({
-          node,
-          items,
-          mapping,
-          value: mapping ? {} : [],
-          ...(mapping ? { keysAt: new Map<string, number>() } : {}),
-          size: 1,
-          next: 0,
-        });
-        return undefined;
-      }
-      if (isAlias(node)) return alias(node);
-      const leaf = { value: scalarValue(node), size: 1 };
-      if (typeof anchor === 'string') done.set(node, leaf);
-      return leaf;
+    const walk: Walk = {
+      resolveAliases,
+      anchors: new Map(),
+      anchorAt: new Map(),
+      done: new Map(),
+      open: new Set(),
+      unresolved: [],
+      written: 0,
+      stack: [],
+      result: { value: null, size: 0 },
     };
-
-    const alias = (node: Node & { source: string }): { value: unknown; size: number } => {
-      const offset = rangeOf(node)?.[0] ?? 0;
-      const name = node.source;
-      if (!resolveAliases || name === '') return { value: null, size: 1 }; // an empty alias is a syntax error
-      const target = anchors.get(name);
-      if (target === undefined) {
-        unresolved.push({ name, offset });
-        return { value: null, size: 1 };
-      }
-      if (open.has(target)) {
-        this.problems.push({
-          code: 'yaml/alias',
-          offset,
-          message: `the alias *${name} is inside the value marked &${name} (line ${this.position(rangeOf(target)?.[0] ?? 0).line}), so that value would contain itself without end`,
-          hint: `an alias can only repeat a value written before it and outside it: mark a smaller part with &${name}, or write this value out`,
-        });
-        return { value: null, size: 1 };
-      }
-      const t = done.get(target) ?? { value: null, size: 1 };
-      this.aliasValues.set(node, t.value);
-      if (!largest || t.size > largest.size) largest = { name, offset, size: t.size };
-      return t;
-    };
-
-    const attach = (r: { value: unknown; size: number }) => {
-      const top = stack[stack.length - 1];
-      if (!top) {
-        result = r;
-        return;
-      }
-      top.size += r.size;
-      if (Array.isArray(top.value)) top.value.push(r.value);
-      else if (top.key === undefined) {
-        const keyNode = (top.items[(top.next - 1) >> 1] as Pair).key;
-        top.key = this.keyText(keyNode, r.value);
-        const offset = rangeOf(keyNode)?.[0] ?? rangeOf(top.node)?.[0] ?? 0;
-        const first = top.keysAt!.get(top.key);
-        if (first === undefined) top.keysAt!.set(top.key, offset);
-        else if (resolveAliases) {
-          this.problems.push({
-            code: 'yaml/syntax',
-            offset,
-            message: `Map keys must be unique: "${top.key}" is already a key of this mapping, at line ${this.position(first).line}`,
-            hint: syntaxHint('DUPLICATE_KEY'),
-          });
-        }
-      } else {
-        // `__proto__`, `toString` and the like become own keys, never the object's prototype or methods.
-        if (top.key in top.value)
-          Object.defineProperty(top.value, top.key, {
-            value: r.value,
-            writable: true,
-            enumerable: true,
-            configurable: true,
-          });
-        else top.value[top.key] = r.value;
-        top.key = undefined;
-      }
-    };
-
     const root = this.doc.contents;
     if (root !== null && root !== undefined) {
-      const leaf = enter(root);
-      if (leaf) attach(leaf);
-      while (stack.length) {
-        const top = stack[stack.length - 1]!;
-        const items = top.items;
-        const total = top.mapping ? items.length * 2 : items.length;
-        if (top.next >= total) {
-          stack.pop();
-          open.delete(top.node);
-          const r = { value: top.value, size: top.size };
-          if (typeof (top.node as { anchor?: unknown }).anchor === 'string') done.set(top.node, r);
-          attach(r);
-          continue;
-        }
-        const i = top.next++;
-        const child = top.mapping ? (items[i >> 1] as Pair)[(i & 1) === 0 ? 'key' : 'value'] : items[i];
-        if (child === null || child === undefined) {
-          written++;
-          attach({ value: null, size: 1 });
-          continue;
-        }
-        const r = enter(child);
-        if (r) attach(r);
-      }
+      const leaf = this.enter(walk, root);
+      if (leaf) this.attach(walk, leaf);
+      while (walk.stack.length) this.visitNext(walk, walk.stack[walk.stack.length - 1]!);
     }
+    this.reportUnresolved(walk);
+    return {
+      value: walk.result.value,
+      written: walk.written,
+      added: Math.max(0, walk.result.size - walk.written),
+      ...(walk.largest ? { largest: walk.largest } : {}),
+    };
+  }
 
-    for (const u of unresolved) {
-      const later = anchorAt.get(u.name);
-      const guess = later === undefined ? didYouMean(u.name, anchorAt.keys()) : undefined;
+  /** The next child of the innermost open collection, or the collection itself once it has no more. */
+  private visitNext(walk: Walk, top: Frame): void {
+    const items = top.items;
+    const total = top.mapping ? items.length * 2 : items.length;
+    if (top.next >= total) {
+      walk.stack.pop();
+      walk.open.delete(top.node);
+      const r = { value: top.value, size: top.size };
+      if (typeof (top.node as { anchor?: unknown }).anchor === 'string') walk.done.set(top.node, r);
+      this.attach(walk, r);
+      return;
+    }
+    const i = top.next++;
+    const child = top.mapping ? (items[i >> 1] as Pair)[(i & 1) === 0 ? 'key' : 'value'] : items[i];
+    if (child === null || child === undefined) {
+      walk.written++;
+      this.attach(walk, { value: null, size: 1 });
+      return;
+    }
+    const r = this.enter(walk, child);
+    if (r) this.attach(walk, r);
+  }
+
+  /** Converts a leaf (scalar or alias), or opens a collection (pushes a frame); returns the leaf's result. */
+  private enter(walk: Walk, node: unknown): Converted | undefined {
+    walk.written++;
+    const anchor = (node as { anchor?: unknown } | null)?.anchor;
+    if (typeof anchor === 'string' && anchor !== '') {
+      walk.anchors.set(anchor, node as Node);
+      if (!walk.anchorAt.has(anchor)) walk.anchorAt.set(anchor, rangeOf(node)?.[0] ?? 0);
+    }
+    if (isMap(node) || isSeq(node) || isPair(node)) {
+      openCollection(walk, node);
+      return undefined;
+    }
+    if (isAlias(node)) return this.alias(walk, node);
+    const leaf = { value: scalarValue(node), size: 1 };
+    if (typeof anchor === 'string') walk.done.set(node, leaf);
+    return leaf;
+  }
+
+  /** The value an alias repeats (shared, as in `toJS`), or null with a problem when it cannot repeat one. */
+  private alias(walk: Walk, node: Node & { source: string }): Converted {
+    const offset = rangeOf(node)?.[0] ?? 0;
+    const name = node.source;
+    if (!walk.resolveAliases || name === '') return { value: null, size: 1 }; // an empty alias is a syntax error
+    const target = walk.anchors.get(name);
+    if (target === undefined) {
+      walk.unresolved.push({ name, offset });
+      return { value: null, size: 1 };
+    }
+    if (walk.open.has(target)) {
+      this.problems.push({
+        code: 'yaml/alias',
+        offset,
+        message: `the alias *${name} is inside the value marked &${name} (line ${this.position(rangeOf(target)?.[0] ?? 0).line}), so that value would contain itself without end`,
+        hint: `an alias can only repeat a value written before it and outside it: mark a smaller part with &${name}, or write this value out`,
+      });
+      return { value: null, size: 1 };
+    }
+    const t = walk.done.get(target) ?? { value: null, size: 1 };
+    this.aliasValues.set(node, t.value);
+    if (!walk.largest || t.size > walk.largest.size) walk.largest = { name, offset, size: t.size };
+    return t;
+  }
+
+  /** A converted child into its collection (a list item, a mapping key, or its value), or as the result. */
+  private attach(walk: Walk, r: Converted): void {
+    const top = walk.stack[walk.stack.length - 1];
+    if (!top) {
+      walk.result = r;
+      return;
+    }
+    top.size += r.size;
+    if (Array.isArray(top.value)) top.value.push(r.value);
+    else if (top.key === undefined) this.attachKey(walk, top, r);
+    else {
+      setOwn(top.value, top.key, r.value);
+      top.key = undefined;
+    }
+  }
+
+  /** A mapping's key, noted for the value that follows; a key the mapping already has is a problem. */
+  private attachKey(walk: Walk, top: Frame, r: Converted): void {
+    const keyNode = (top.items[(top.next - 1) >> 1] as Pair).key;
+    const key = (top.key = this.keyText(keyNode, r.value));
+    const offset = rangeOf(keyNode)?.[0] ?? rangeOf(top.node)?.[0] ?? 0;
+    const first = top.keysAt!.get(key);
+    if (first === undefined) top.keysAt!.set(key, offset);
+    else if (walk.resolveAliases) {
+      this.problems.push({
+        code: 'yaml/syntax',
+        offset,
+        message: `Map keys must be unique: "${key}" is already a key of this mapping, at line ${this.position(first).line}`,
+        hint: syntaxHint('DUPLICATE_KEY'),
+      });
+    }
+  }
+
+  /** Each alias without an anchor before it, as a problem: no such anchor (did you mean), or one only after it. */
+  private reportUnresolved(walk: Walk): void {
+    for (const u of walk.unresolved) {
+      const later = walk.anchorAt.get(u.name);
+      const guess = later === undefined ? didYouMean(u.name, walk.anchorAt.keys()) : undefined;
       this.problems.push({
         code: 'yaml/alias',
         offset: u.offset,
@@ -442,17 +425,79 @@ export class RunbookSource {
           later !== undefined
             ? `move the value marked &${u.name} above its first use, or write the value here instead of *${u.name}`
             : guess !== undefined
-              ? `did you mean *${guess}, the value marked &${guess} at line ${this.position(anchorAt.get(guess)!).line}?`
+              ? `did you mean *${guess}, the value marked &${guess} at line ${this.position(walk.anchorAt.get(guess)!).line}?`
               : `mark the value to repeat with &${u.name} where it is first written, or write the value here`,
       });
     }
-    return {
-      value: result.value,
-      written,
-      added: Math.max(0, result.size - written),
-      ...(largest ? { largest } : {}),
-    };
   }
+}
+
+/** A node converted to data, and its size: the values in its full expansion (aliases counted out). */
+interface Converted {
+  value: unknown;
+  size: number;
+}
+
+/** A collection being converted. */
+interface Frame {
+  node: unknown;
+  /** Mapping pairs, or list items. */
+  items: unknown[];
+  mapping: boolean;
+  value: unknown[] | Record<string, unknown>;
+  /** For a mapping: where each key was first written, to report a duplicate. */
+  keysAt?: Map<string, number>;
+  size: number;
+  /** Next child to visit: for a mapping, 2 × pair + (0 key, 1 value). */
+  next: number;
+  /** For a mapping: the key whose value comes next. */
+  key?: string;
+}
+
+/** The state of one conversion pass (RunbookSource.convert). */
+interface Walk {
+  /** False on the second pass, after too many alias values: every alias is then null. */
+  resolveAliases: boolean;
+  /** Anchor name → the node it marks last, so far in document order. */
+  anchors: Map<string, Node>;
+  /** Every anchor's first offset, to tell "defined later" from "not defined". */
+  anchorAt: Map<string, number>;
+  /** Converted value and size (values in its full expansion) of each finished node. */
+  done: Map<unknown, Converted>;
+  /** Collections being converted: an alias of one would be inside its own value. */
+  open: Set<unknown>;
+  unresolved: { name: string; offset: number }[];
+  /** Nodes written in the text (each empty child counts as one). */
+  written: number;
+  /** The alias that repeats the most values. */
+  largest?: { name: string; offset: number; size: number };
+  /** The open collections, innermost last. */
+  stack: Frame[];
+  /** The root's conversion, once done. */
+  result: Converted;
+}
+
+/** Pushes a frame for a mapping or a list; a pair as a list item (`[a: 1]`) is a mapping of one pair, as in `toJS`. */
+function openCollection(walk: Walk, node: YAMLMap | YAMLSeq | Pair): void {
+  const mapping = !isSeq(node);
+  const items = isPair(node) ? [node] : (node.items as unknown[]);
+  walk.open.add(node);
+  walk.stack.push({
+    node,
+    items,
+    mapping,
+    value: mapping ? {} : [],
+    ...(mapping ? { keysAt: new Map<string, number>() } : {}),
+    size: 1,
+    next: 0,
+  });
+}
+
+/** `__proto__`, `toString` and the like become own keys, never the object's prototype or methods. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key in target)
+    Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
+  else target[key] = value;
 }
 
 /**
