@@ -57,6 +57,6 @@ export const ACTIVITY_ERRORS = {
   CommandFailed: 'a command exited with an unexpected status',
   HttpFailed: 'an HTTP request failed or returned an unexpected status or body',
   UnknownProvider: 'no provider of that name is registered on this worker',
-  PlanTooLarge: 'the compiled plan is too large for one run even split into shards (see README, Scale)',
+  PlanTooLarge: 'the compiled plan is too large for one run even split into shards (see docs/scale.md)',
   PlanChanged: 'the runbook changed on the worker while a shard of its run was starting',
 } as const;

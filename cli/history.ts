@@ -238,7 +238,7 @@ export async function listRuns(client: Client, io: CliIO, filter: RunFilter): Pr
       rows = await collect(byAttributes.join(' AND '), () => true);
     } catch {
       io.stderr(
-        `drover: the server does not know the search attributes ${Object.values(SEARCH_ATTRIBUTES).join(', ')}: filtering here (see README: search attributes)\n`,
+        `drover: the server does not know the search attributes ${Object.values(SEARCH_ATTRIBUTES).join(', ')}: filtering here (see docs/operations.md, Search attributes)\n`,
       );
       rows = await collect(base.join(' AND '), (r) => {
         const plan = r.summary?.plan ?? r.plan;

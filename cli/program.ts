@@ -100,6 +100,15 @@ function add(
   configure(cmd, io);
   if (def.operands) cmd.arguments(def.operands);
   for (const [name, d] of optionsOf(def)) for (const o of toOptions(name, d)) cmd.addOption(o);
+  // Scripts written for the older `--format` of validate, plan, history...: say what replaced it.
+  if (!('format' in def.options) && ('output' in def.options || def.uses?.output))
+    cmd.addOption(
+      new Option('--format <format>').hideHelp().argParser((value: string) => {
+        throw new InvalidArgumentError(
+          `--format is now -o/--output for this command: drover ${names.join(' ')} -o ${value} (--format stays for drover report)`,
+        );
+      }),
+    );
   if (def.details) cmd.addHelpText('after', `\n${def.details}`);
   cmd.showHelpAfterError(`(run 'drover ${names.join(' ')} --help' for its usage)`);
   for (const sub of def.subcommands ?? []) add(cmd, sub, io, names, onCommand, setCode);

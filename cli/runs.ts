@@ -11,6 +11,8 @@ import type { Command } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
+import { DEFAULT_ADDRESS } from './temporal';
+import type { TemporalTarget } from './temporal';
 import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
 import { readinessChecks, readinessMarkdown } from '../reports/readiness';
 import type { RunRecord, StepRecord } from '../workflows/record';
@@ -21,8 +23,8 @@ import type { Mode, Plan } from '../compiler';
 async function temporal(io: CliIO) {
   const { connectClient } = await import('./temporal');
   const msg = await import('../workflows/messages');
-  const { client, connection } = await connectClient(io.env);
-  return { client, connection, msg };
+  const { client, connection, target } = await connectClient(io.env);
+  return { client, connection, msg, target };
 }
 
 /** The run's static details in the Web UI (markdown): what runs, from where, against which objectives. */
@@ -81,7 +83,7 @@ awaits commit), 1 when it fails. With -o json the steps go to stderr and the run
     const out: CliIO = json ? { ...io, stdout: io.stderr } : io;
     if (DISRUPTIVE_MODES.includes(mode) && !values.yes && !(await confirmed(plan, workflowId, io, color)))
       return EXIT.failed;
-    const { client, connection, msg } = await temporal(io);
+    const { client, connection, msg, target } = await temporal(io);
     try {
       await preflight(client, plan, workflowId, msg.ORCHESTRATION_QUEUE);
       try {
@@ -105,7 +107,7 @@ awaits commit), 1 when it fails. With -o json the steps go to stderr and the run
       out.stdout(
         `started ${workflowId} (${plan.name}, ${mode}, ${plan.steps.filter((s) => s.kind !== 'barrier').length} steps)\n`,
       );
-      const link = webUiLink(io.env, workflowId);
+      const link = webUiLink(io.env, workflowId, target);
       if (link) out.stdout(`web UI: ${link}\n`);
       if (values.follow === false) {
         if (json) io.stdout(JSON.stringify({ workflowId, plan: plan.name, mode, started: true }, null, 2) + '\n');
@@ -228,15 +230,15 @@ function readLine(stdin: NodeJS.ReadableStream | undefined): Promise<string | un
   });
 }
 
-/** The run's page in the Temporal Web UI: DROVER_WEB_UI, or the embedded server's UI when that is the target. */
-export function webUiLink(env: NodeJS.ProcessEnv, workflowId: string): string | undefined {
-  const address = env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233';
-  const base =
-    env.DROVER_WEB_UI ??
-    (address === '127.0.0.1:7233' || address === 'localhost:7233' ? 'http://127.0.0.1:8233' : undefined);
+/**
+ * The run's page in the Temporal Web UI: under DROVER_WEB_UI when set; else the embedded server's UI when
+ * the connection (flags, TEMPORAL_* or a profile) goes to the embedded server's address; else unknown.
+ */
+export function webUiLink(env: NodeJS.ProcessEnv, workflowId: string, target: TemporalTarget): string | undefined {
+  const embedded = target.address === DEFAULT_ADDRESS || target.address === 'localhost:7233';
+  const base = env.DROVER_WEB_UI ?? (embedded ? 'http://127.0.0.1:8233' : undefined);
   if (!base) return undefined;
-  const namespace = env.TEMPORAL_NAMESPACE ?? 'default';
-  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(target.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }
 
 /** `--recovery-point` and `--accept-data-loss`: a failover's choices; a switchover loses nothing, so has none. */
@@ -331,14 +333,19 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
     const delta = await progressOf(client, id, cursors.get(id) ?? { since: 0, from: 0 });
     if (!delta) return undefined;
     cursors.set(id, { since: delta.now, from: delta.eventCount });
-    for (const e of delta.events) io.stdout(`${clock(e.at)} · ${e.text}\n`);
+    // Events and step changes in the order they happened ("run succeeded" after the last step's ✓).
+    const lines: { at: number; text: string }[] = delta.events.map((e) => ({
+      at: e.at,
+      text: `${clock(e.at)} · ${e.text}`,
+    }));
     for (const s of delta.steps) {
       const key = `${s.status}|${s.compensation?.status ?? ''}`;
       if (s.kind === 'barrier' || shown.get(s.id) === key || s.status === 'pending') continue;
       shown.set(s.id, key);
       const line = stepLine(s, workflowId);
-      if (line) io.stdout(line + '\n');
+      if (line) lines.push({ at: s.compensation?.endedAt ?? s.endedAt ?? s.startedAt ?? 0, text: line });
     }
+    for (const l of lines.sort((a, b) => a.at - b.at)) io.stdout(l.text + '\n');
     return delta;
   };
   for (let tick = 0; ; tick++) {
@@ -518,7 +525,7 @@ steps; * matches any text), --failed the failed ones, --all every step. -o json 
   async run({ values, positionals }, io) {
     const id = positionals[0]!;
     const json = values.output === 'json';
-    const { client, connection } = await temporal(io);
+    const { client, connection, target } = await temporal(io);
     try {
       const handle = client.workflow.getHandle(id);
       const desc = await handle.describe().catch((e: Error) => {
@@ -539,7 +546,7 @@ steps; * matches any text), --failed the failed ones, --all every step. -o json 
         return EXIT.ok;
       }
       io.stdout(`${id}: ${desc.status.name.toLowerCase()}\n`);
-      const link = webUiLink(io.env, id);
+      const link = webUiLink(io.env, id, target);
       if (link) io.stdout(`web UI: ${link}\n`);
       io.stdout(statusLines(record, filter).join('\n') + '\n');
       io.stdout(summary(record));

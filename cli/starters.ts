@@ -108,7 +108,7 @@ groups:
             tcp: { port: 443 }
 
 # How the simulated site behaves: how long each operation takes, and how old the newest replica is (compared
-# with the rpo). Add "faults:" to rehearse failures in a drill (README, Simulation). Real providers ignore it.
+# with the rpo). Add "faults:" to rehearse failures in a drill (docs/language.md, Simulation). Real providers ignore it.
 simulation:
   seed: 1
   latency:

@@ -49,7 +49,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
 
   const holds = await preflight(run, compiled);
   let ended = false;
-  const watch = notifier?.wants('rto-at-risk')
+  const watch = notifier.wants('rto-at-risk')
     ? notifier
         .watchRto(
           run.record.startedAt,
@@ -78,7 +78,7 @@ export async function runRecoveryPlan(input: RunInput): Promise<RunRecord> {
   } finally {
     // Whether the run returns or throws (failed, cancelled): the result on the server, and the last word.
     if (published) publishResult(run.record.status);
-    if (notifier) await wf.CancellationScope.nonCancellable(() => finished(notifier, run.record, watch));
+    await wf.CancellationScope.nonCancellable(() => finished(notifier, run.record, watch));
   }
 }
 
@@ -132,11 +132,14 @@ function start(
   run: RunState,
   input: RunInput,
   compiled: Plan,
-): { engine: StepEngine; root: Root | undefined; notifier: Notifier | undefined } {
+): { engine: StepEngine; root: Root | undefined; notifier: Notifier } {
   const { info, record, event } = run;
-  const notifier = compiled.notify?.length
-    ? new Notifier(compiled.notify, { run: info.workflowId, plan: compiled.name, mode: compiled.mode }, event)
-    : undefined;
+  // Always: it also keeps the Web UI's "current details" (what the run waits for); without targets it sends nothing.
+  const notifier = new Notifier(
+    compiled.notify ?? [],
+    { run: info.workflowId, plan: compiled.name, mode: compiled.mode },
+    event,
+  );
   const partition = compiled.partition ?? ('plan' in input ? partitionPlan(compiled, input.shardSize) : undefined);
   describePlan(record, compiled);
   const failover = FAILOVER_MODES.includes(compiled.mode);
@@ -155,7 +158,7 @@ function start(
     record,
     event,
     ...(failover ? { promote: { failoverAt: record.startedAt, ...failoverChoices(input) } } : {}),
-    ...(notifier ? { notifier } : {}),
+    notifier,
   });
   const activitySteps = partition
     ? partition.root.activitySteps + partition.shards.reduce((n, s) => n + s.activitySteps, 0)
@@ -163,7 +166,7 @@ function start(
   event(
     `run of ${compiled.name} in ${compiled.mode} mode started (plan ${compiled.planHash.slice(0, 12)}, ${activitySteps} steps${partition ? `, in ${partition.shards.length} shards` : ''})`,
   );
-  notifier?.notify({
+  notifier.notify({
     event: 'started',
     text: `${compiled.mode} of ${compiled.name} started: ${compiled.from} → ${compiled.to}, ${activitySteps} steps, critical path ${Math.round(compiled.criticalPath.estimateMs / 1000)}s against an RTO of ${Math.round(compiled.objectives.rtoMs / 1000)}s`,
   });

@@ -14,6 +14,7 @@ import type { Plan, ShardSpec } from '../compiler/plan';
 import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
 import { registerDecisionHandlers } from './decisions';
 import { StepEngine, recoveryTimes } from './engine';
+import { Notifier } from './notify';
 import type { DecisionKind } from './people';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
@@ -46,6 +47,8 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
 
   const plan = 'plan' in input.source ? input.source.plan : await compileInActivity({ ...input.source, shard: index });
   describePlan(record, plan);
+  // A shard's waits and failures are told like the root's (started, RTO at risk and finished are the root's).
+  const notifier = new Notifier(plan.notify ?? [], { run: input.runId, plan: plan.name, mode: plan.mode }, event);
   // eslint-disable-next-line prefer-const -- declared before the handlers, which read it, and set once compiled
   engine = new StepEngine({
     steps: plan.steps,
@@ -56,6 +59,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
     exports: new Set(input.shard.exports),
     record,
     event,
+    notifier,
   });
   const theEngine = engine;
   event(`shard ${index} of ${plan.name} (${input.shard.groups.join(', ')}) started: ${plan.steps.length} steps`);
@@ -125,6 +129,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
     record.failedStep = engine.failedStep;
   }
   event(`shard ${index} ${record.status}`);
+  await wf.CancellationScope.nonCancellable(() => notifier.flush());
   return result;
 
   // ---------------------------------------------------------------------------------------------

@@ -71,3 +71,20 @@ test('drover plan -o plan.json, then drover run --plan plan.json runs exactly th
   expect(failed.steps).toEqual([]);
   await drover('run', 'runbooks/webshop.yaml', '--mode', 'cleanup', '--id', `${id}-cleanup`);
 }, 120_000);
+
+test('Ctrl-C while following a run says the run goes on, and how to follow or cancel it', async () => {
+  const id = `ctrl-c-${process.pid}`;
+  // -o json: the live steps go to stderr, which background() collects.
+  const child = background('run', 'runbooks/webshop.yaml', '--mode', 'test', '--id', id, '-o', 'json');
+  for (let i = 0; i < 120 && !child.logs.join('').includes(`started ${id}`); i++)
+    await new Promise((r) => setTimeout(r, 250));
+  child.kill('SIGINT');
+  const code = await new Promise((r) => child.once('exit', (c) => r(c)));
+  expect(code).toBe(130);
+  const said = child.logs.join('');
+  expect(said).toContain(`${id} goes on: it runs on Temporal, not in this terminal.`);
+  expect(said).toContain(`drover status ${id} --follow`);
+  expect(said).toContain(`drover cancel ${id}`);
+  expect((await drover('status', id)).stdout).toContain('running');
+  expect((await drover('cancel', id)).code).toBe(0);
+}, 120_000);
