@@ -3,10 +3,10 @@
  * approvals, compensations, inline secrets, provider settings. They run even when the schema failed,
  * reading defensively, so one run reports every problem.
  */
-import { isIP, isIPv4, isIPv6 } from 'node:net';
 import { didYouMean } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
 import { parseDuration, formatDuration } from './durations';
+import { parseCidr } from './formats';
 import { findCycles } from './graph';
 import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
@@ -525,65 +525,36 @@ function checkVsphereSite(source: RunbookSource, site: unknown, role: string, ou
   }
 }
 
-/** A workload's `vsphere:` NIC addresses and DNS servers, each of its family. */
+/**
+ * A workload's `vsphere:` NIC addresses: the schema checks their form (`cidr4` for `ip`, `cidr6` for
+ * `ipv6`, gateways and DNS servers as addresses, code `schema/format`); what it cannot say is that a
+ * prefix length of 0, valid CIDR, is no NIC's subnet.
+ */
 function checkVsphereWorkload(source: RunbookSource, w: Workload, path: PathSegment[], out: Diagnostic[]): void {
   const v: unknown = w.vsphere;
   if (!isRecord(v)) return;
   list<unknown>(v.nics).forEach((nic, i) => {
     if (!isRecord(nic)) return;
     const at: PathSegment[] = [...path, 'vsphere', 'nics', i];
-    checkIpSpec(source, nic.ip, [...at, 'ip'], 4, out);
-    checkIpSpec(source, nic.ipv6, [...at, 'ipv6'], 6, out);
-    if (!isRecord(nic.test)) return;
-    checkIpSpec(source, nic.test.ip, [...at, 'test', 'ip'], 4, out);
-    checkIpSpec(source, nic.test.ipv6, [...at, 'test', 'ipv6'], 6, out);
-  });
-  const servers = isRecord(v.dns) ? list<unknown>(v.dns.servers) : [];
-  servers.forEach((server, i) => {
-    if (typeof server !== 'string' || isIP(server) !== 0) return;
-    out.push(
-      source.diagnostic(
-        'vsphere/address',
-        [...path, 'vsphere', 'dns', 'servers', i],
-        `DNS server "${server}" is not an IP address`,
-        'write the address of the server (IPv4 or IPv6), not its name: the guest needs it to resolve names',
-      ),
-    );
-  });
-}
-
-/** `address` is CIDR of the family (`10.20.0.15/24`, `fd00::15/64`); `gateway` a plain address of it. */
-function checkIpSpec(source: RunbookSource, spec: unknown, path: PathSegment[], family: 4 | 6, out: Diagnostic[]) {
-  if (!isRecord(spec)) return;
-  const isFamily = family === 4 ? isIPv4 : isIPv6;
-  const key = String(path[path.length - 1]);
-  const example = family === 4 ? '`10.20.0.15/24`' : '`fd00:20::15/64`';
-  if (typeof spec.address === 'string') {
-    const [address = '', length, ...rest] = spec.address.split('/');
-    const maxLength = family === 4 ? 32 : 128;
-    const lengthOk = length !== undefined && /^\d{1,3}$/.test(length) && +length >= 1 && +length <= maxLength;
-    if (!isFamily(address) || !lengthOk || rest.length > 0) {
-      const other = family === 4 ? isIPv6(address) : isIPv4(address);
+    const test = isRecord(nic.test) ? nic.test : {};
+    const specs: [unknown, PathSegment[], 4 | 6][] = [
+      [nic.ip, [...at, 'ip'], 4],
+      [nic.ipv6, [...at, 'ipv6'], 6],
+      [test.ip, [...at, 'test', 'ip'], 4],
+      [test.ipv6, [...at, 'test', 'ipv6'], 6],
+    ];
+    for (const [spec, where, family] of specs) {
+      const cidr = isRecord(spec) && typeof spec.address === 'string' ? parseCidr(spec.address) : undefined;
+      // Of the other family, the schema reports it (it goes in the other key).
+      if (cidr?.length !== 0 || cidr.family !== family) continue;
       out.push(
         source.diagnostic(
           'vsphere/address',
-          [...path, 'address'],
-          `"${spec.address}" is not an IPv${family} address with a prefix length`,
-          other
-            ? `an IPv${family === 4 ? 6 : 4} address goes in \`${family === 4 ? 'ipv6' : 'ip'}:\``
-            : `write the address and its prefix length (1 to ${maxLength}), e.g. ${example}`,
+          [...where, 'address'],
+          `"${cidr.address}/0" has prefix length 0: every address would be on the NIC's link`,
+          `write the prefix length of the NIC's subnet, e.g. ${cidr.family === 4 ? '`10.20.0.15/24`' : '`fd00:20::15/64`'}`,
         ),
       );
     }
-  }
-  if (typeof spec.gateway === 'string' && !isFamily(spec.gateway)) {
-    out.push(
-      source.diagnostic(
-        'vsphere/address',
-        [...path, 'gateway'],
-        `gateway "${spec.gateway}" of \`${key}\` is not an IPv${family} address`,
-        `the gateway is a plain IPv${family} address, without \`/length\``,
-      ),
-    );
-  }
+  });
 }

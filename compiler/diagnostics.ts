@@ -14,6 +14,8 @@ export const DIAGNOSTIC_CODES = {
   'schema/type': 'a value has the wrong type',
   'schema/enum': 'a value is not one of the allowed ones',
   'schema/invalid': 'a value breaks another rule of the schema (range, pattern, size)',
+  'schema/format':
+    'a value is not of its format: an IP address, an address with its prefix length (CIDR), a host name or a URL',
   'duration/invalid': 'a duration that does not parse',
   'secret/inline': 'a secret written in the runbook instead of referenced (`env:NAME`, `file:path`)',
   'name/duplicate': 'two workloads, groups or steps share a name',
@@ -42,7 +44,7 @@ export const DIAGNOSTIC_CODES = {
     'warning: a vSphere site does not verify TLS (`insecure: true`) or does not use it (`http://`), so the credentials can be read on the way',
   'vsphere/placement': 'a vSphere site gives both `cluster` and `resourcePool` for the VMs Drover creates',
   'vsphere/address':
-    'a vSphere NIC address is not CIDR of its family (`ip`: `a.b.c.d/len`, `ipv6`: `addr/len`), or a gateway or DNS server is not an address',
+    "a vSphere NIC address has prefix length 0, which no subnet has (the address's form is the schema's: `schema/format`)",
   'step/redact': "a command's `redact` pattern is not a regular expression JavaScript can compile",
   'path/outside':
     "a path Drover uses on the worker (a simulator site's `stateDir`, a command's `cwd`) is absolute or climbs out with `..`",

@@ -166,8 +166,8 @@ lists the allowed values and the hint the closest one.`,
     text: `A value has the right type but breaks another rule of the schema: a number out of range (\`priority\` is
 1 to 5, a port 1 to 65535, \`maxParallel\` at least 1), a name that is not a DNS-style label (lower-case letters,
 digits and dashes: names become step ids, task queues and file names), a list that must not be empty or
-repeat itself, a URL or thumbprint that does not have the expected form. The message says which rule; the
-hint shows the schema's own description of the key.`,
+repeat itself, a thumbprint that does not have the expected form. The message says which rule; the hint shows
+the schema's own description of the key. (Addresses, host names and URLs have their own code, \`schema/format\`.)`,
     wrong: yaml`
       groups:
         - name: database
@@ -177,6 +177,26 @@ hint shows the schema's own description of the key.`,
       groups:
         - name: database
           priority: 1 # 1 to 5: every workload of priority 1 is up before priority 2 powers on
+    `,
+  },
+  'schema/format': {
+    text: `A value is not of the form its key needs: an IPv4 or IPv6 address (\`10.20.0.1\`, \`fd00:20::1\`), an
+address with its prefix length (\`10.20.0.15/24\`, \`fd00:20::15/64\`; a vSphere NIC's \`ip\` takes IPv4 and its
+\`ipv6\` IPv6), a host name (letters, digits and dashes in labels separated by dots; a name that looks like a
+broken IPv4 address, such as \`999.999.999.999\`, is neither), or an http:// or https:// URL. Where a key
+also takes an \`env:NAME\` / \`file:path\` reference (URLs), the message says so; the reference itself is read on
+the worker. Drover checks these when it compiles, not when a recovery reaches them: a wrong address would leave
+a recovered VM unreachable, or a validation or notification failing in the middle of an incident. The message
+names the format; the hint gives an example, or says what is wrong with the value.`,
+    wrong: yaml`
+      - name: web
+        network:
+          ip: { address: 10.20.1.300/24, gateway: 10.20.1.1 } # 300 is not a number of an IPv4 address
+    `,
+    right: yaml`
+      - name: web
+        network:
+          ip: { address: 10.20.1.30/24, gateway: 10.20.1.1 }
     `,
   },
   'duration/invalid': {
@@ -649,12 +669,12 @@ cannot know which one you meant: a test clone could take capacity from productio
     `,
   },
   'vsphere/address': {
-    text: `An address in a workload's \`vsphere:\` block is not of the expected form. A NIC's \`ip.address\` is IPv4
-with its prefix length (\`10.20.0.15/24\`) and \`ipv6.address\` IPv6 with its prefix length (\`fd00:20::15/64\`);
-a gateway is a plain address of the same family, and a DNS server an address, not a host name (the guest
-needs it to resolve names). Drover applies these through guest customization after the VM is recovered; a
-wrong one would leave the recovered VM unreachable, found only when its validations fail. Write the address
-as the message says.`,
+    text: `A vSphere NIC's address has prefix length 0 (\`10.20.0.21/0\`). That is valid CIDR, but no subnet is
+that wide: the guest would take every address for one on its own link and send nothing through its gateway.
+Drover applies NIC addresses through guest customization after the VM is recovered, so the mistake would show
+only as a recovered VM nobody can reach. Write the prefix length of the NIC's subnet. (An address that is not
+of its family's form at all, or a gateway or DNS server that is not an address, is the schema's to report:
+code \`schema/format\`.)`,
     wrong: yaml`
       - name: web
         vsphere:
@@ -662,7 +682,7 @@ as the message says.`,
           replica: shop-web-01-replica
           nics:
             - network: prod-web
-              ip: { address: 10.20.0.21, gateway: 10.20.0.1 } # no prefix length
+              ip: { address: 10.20.0.21/0, gateway: 10.20.0.1 } # prefix length 0
     `,
     right: yaml`
       - name: web

@@ -1,19 +1,24 @@
 /**
  * Structural validation against `schemas/runbook.schema.json` (JSON Schema 2020-12), with ajv reporting
- * every error, each turned into a located diagnostic a person can act on.
+ * every error, each turned into a located diagnostic a person can act on. String formats (addresses,
+ * hosts, URLs) come from ajv-formats and compiler/formats.ts.
  */
 import Ajv2020 from 'ajv/dist/2020';
 import type { ErrorObject } from 'ajv';
+import addFormats from 'ajv-formats';
 import schema from '../schemas/runbook.schema.json';
 import scenarioSchema from '../schemas/scenario.schema.json';
 import { didYouMean } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
+import { CUSTOM_FORMATS, FORMAT_WORDS, formatReason, STANDARD_FORMATS } from './formats';
 import { fromPointer } from './source';
 import type { RunbookSource } from './source';
 
 export const runbookSchema = schema;
 
 const ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
+addFormats(ajv, { mode: 'full', formats: [...STANDARD_FORMATS], keywords: false });
+for (const [name, validate] of Object.entries(CUSTOM_FORMATS)) ajv.addFormat(name, { type: 'string', validate });
 const validateRunbook = ajv.compile(inlineLocalRefs(schema));
 const validateScenario = ajv.compile(scenarioSchema);
 
@@ -59,12 +64,77 @@ export function schemaDiagnostics(source: RunbookSource, kind: 'runbook' | 'scen
   const validate = kind === 'runbook' ? validateRunbook : validateScenario;
   if (validate(source.data)) return [];
   const errors = (validate.errors ?? []).filter((e) => !isNoise(e));
-  // A `oneOf` fails with one error per branch; report the branch errors only when nothing else explains it.
-  return errors.map((e) => toDiagnostic(source, e));
+  // An `anyOf` (a URL or a reference; a string, a number, ...) fails with one error per branch and one of
+  // its own: one diagnostic says them all.
+  const branchesOf = (a: ErrorObject) =>
+    errors.filter((e) => e !== a && e.instancePath === a.instancePath && e.schemaPath.startsWith(`${a.schemaPath}/`));
+  const inBranch = new Set(errors.filter((e) => e.keyword === 'anyOf').flatMap(branchesOf));
+  return errors
+    .filter((e) => !inBranch.has(e))
+    .map((e) => (e.keyword === 'anyOf' ? anyOfDiagnostic(source, e, branchesOf(e)) : toDiagnostic(source, e)));
 }
 
+/** A `oneOf` fails with one error per branch; the branch errors are reported, not the oneOf itself. */
 function isNoise(e: ErrorObject): boolean {
   return e.keyword === 'if' || e.keyword === 'oneOf';
+}
+
+/** What a reference branch of an `anyOf` accepts, by its definition. */
+const REFERENCES: Record<string, { what: string; example: string }> = {
+  '#/$defs/reference': { what: 'an `env:NAME` / `file:path` reference', example: '`env:NAME` or `file:path`' },
+  '#/$defs/envReference': { what: 'an `env:NAME` reference', example: '`env:NAME`' },
+};
+
+/** An `anyOf` none of whose branches fits: what each branch would have accepted, in one diagnostic. */
+function anyOfDiagnostic(source: RunbookSource, e: ErrorObject, branchErrors: ErrorObject[]): Diagnostic {
+  const path = fromPointer(e.instancePath);
+  const at = describe(path);
+  const byBranch = new Map<string, ErrorObject[]>();
+  for (const b of branchErrors) {
+    const branch = b.schemaPath.slice(e.schemaPath.length + 1).split('/')[0]!;
+    byBranch.set(branch, [...(byBranch.get(branch) ?? []), b]);
+  }
+  const branches = [...byBranch.values()];
+  if (branches.every((errs) => errs.every((b) => b.keyword === 'type'))) {
+    const types = branches.map((errs) => article(String(errs[0]!.params.type)));
+    return source.diagnostic(
+      'schema/type',
+      path,
+      `${at} must be ${alternatives(types, 'or')}, not ${typeName(e.data)}`,
+      explain(e),
+    );
+  }
+  const value = e.data;
+  const words = branches.map((errs): { what: string; example?: string; format?: string; reason?: string } => {
+    const format = errs.find((b) => b.keyword === 'format')?.params.format as string | undefined;
+    if (format !== undefined) {
+      const reason = typeof value === 'string' ? formatReason(format, value, path) : undefined;
+      return { what: `of format ${format}`, ...FORMAT_WORDS[format], format, reason };
+    }
+    const reference = REFERENCES[definitionOf(errs[0]!)];
+    if (reference) return reference;
+    const type = errs.find((b) => b.keyword === 'type');
+    return { what: type ? article(String(type.params.type)) : `a value that ${errs[0]!.message}` };
+  });
+  const formats = words.flatMap((w) => (w.format ? [`\`${w.format}\``] : []));
+  const message = `${at} is ${JSON.stringify(value)}, which is neither ${alternatives(
+    words.map((w) => w.what),
+    'nor',
+  )}${formats.length ? ` (format ${formats.join(', ')})` : ''}`;
+  // A branch that can say precisely what is wrong (e.g. no `https://`) speaks; the others give examples.
+  const precise = words.find((w) => w.reason);
+  const examples = words.flatMap((w) => (w !== precise && w.example ? [w.example] : []));
+  const hint = precise
+    ? `${precise.reason}${examples.length ? `; or ${alternatives(examples, 'or')}` : ''}`
+    : examples.length
+      ? `write e.g. ${alternatives(examples, 'or')}`
+      : explain(e);
+  return source.diagnostic(formats.length ? 'schema/format' : 'schema/invalid', path, message, hint);
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function alternatives(items: string[], word: 'or' | 'nor'): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} ${word} ${items[items.length - 1]}`;
 }
 
 function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
@@ -146,6 +216,17 @@ function toDiagnostic(source: RunbookSource, e: ErrorObject): Diagnostic {
         explain(e),
       );
     }
+    case 'format': {
+      const format = String(e.params.format);
+      const words = FORMAT_WORDS[format];
+      const reason = typeof e.data === 'string' ? formatReason(format, e.data, path) : undefined;
+      return source.diagnostic(
+        'schema/format',
+        path,
+        `${at} is ${JSON.stringify(e.data)}, which is not ${words?.what ?? 'of its format'} (format \`${format}\`)`,
+        reason ?? (words ? `write e.g. ${words.example}` : explain(e)),
+      );
+    }
     default:
       return source.diagnostic('schema/invalid', path, `${at} ${e.message ?? 'is invalid'}`, explain(e));
   }
@@ -167,6 +248,7 @@ function describe(path: readonly (string | number)[]): string {
 }
 
 function article(type: string): string {
+  if (type === 'null') return type;
   return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
 }
 

@@ -87,6 +87,13 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     column: 15,
     message: 'must be <= 5',
   },
+  'schema/format': {
+    text: workload('        network: { ip: { address: 999.999.999.999/99 } }\n'),
+    line: 20,
+    column: 35,
+    message:
+      'is "999.999.999.999/99", which is not an IP address, with or without its prefix length (format `ip-or-cidr`)',
+  },
   'duration/invalid': { text: BASE.replace('rto: 1h', 'rto: 1 hour'), line: 7, column: 8, message: 'not a duration' },
   'secret/inline': {
     text: workload(
@@ -237,10 +244,10 @@ const cases: Record<DiagnosticCode, Case | 'cli' | 'robust'> = {
     message: 'site east gives both a cluster and a resource pool',
   },
   'vsphere/address': {
-    text: vsphere(undefined, undefined, ', nics: [{ network: prod, ip: { address: 10.0.0.300/24 } }]'),
+    text: vsphere(undefined, undefined, ', nics: [{ network: prod, ip: { address: 10.0.0.30/0 } }]'),
     line: 22,
     column: 84,
-    message: '"10.0.0.300/24" is not an IPv4 address with a prefix length',
+    message: '"10.0.0.30/0" has prefix length 0',
   },
   'compiler/internal': 'robust',
   'plan/rto-estimate': {

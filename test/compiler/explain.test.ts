@@ -141,6 +141,7 @@ const cases: Record<DiagnosticCode, Case | string> = {
   'schema/type': { base: SIM, under: IN_APP },
   'schema/enum': { base: SIM },
   'schema/invalid': { base: SIM },
+  'schema/format': { base: SIM, under: IN_APP },
   'duration/invalid': { base: SIM },
   'secret/inline': { base: SIM },
   'name/duplicate': { base: SIM },

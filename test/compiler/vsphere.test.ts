@@ -195,7 +195,15 @@ describe('vSphere runbooks', () => {
     expect(compileText(text).diagnostics).toEqual([]);
     expect(mustPlan(text, 'test').sites.west!.connection.url).toBe('env:VCSIM_URL');
     const bare = V.replace('https://vc-west.example.com:8443/sdk', 'vc-west.example.com');
-    expect(only(compileText(bare).diagnostics, 'schema/invalid')).toMatchObject(at(bare, 'vc-west.example.com'));
+    expect(only(compileText(bare).diagnostics, 'schema/format')).toMatchObject({
+      ...at(bare, 'vc-west.example.com'),
+      message:
+        'sites.recovery.connection.url is "vc-west.example.com", which is neither an http:// or https:// URL nor an `env:NAME` reference (format `http-url`)',
+      hint: 'write the whole URL, starting with `https://` or `http://`, e.g. `https://hooks.example.com/drover`; or `env:NAME`',
+    });
+    // A file: reference is refused here (the URL is only read from the environment).
+    const file = V.replace('https://vc-west.example.com:8443/sdk', 'file:/run/vc-url');
+    expect(only(compileText(file).diagnostics, 'schema/format').path).toBe('/sites/recovery/connection/url');
   });
 
   test('thumbprints: SHA-256 hex, colons and any case, or a reference; not SHA-1', () => {
@@ -214,40 +222,88 @@ describe('vSphere runbooks', () => {
     expect(d).toMatchObject({ severity: 'error', ...at(text, 'hunter2') });
   });
 
-  test('a bad IPv4 address is an error at it, naming it', () => {
+  test('a bad IPv4 address is a format error at it, naming it', () => {
     const text = V.replace('10.20.0.15/24', '10.20.0.256/24');
-    const d = only(compileText(text).diagnostics, 'vsphere/address');
+    const d = only(compileText(text).diagnostics, 'schema/format');
     expect(d).toMatchObject({ severity: 'error', ...at(text, '10.20.0.256/24') });
-    expect(d.message).toBe('"10.20.0.256/24" is not an IPv4 address with a prefix length');
-    for (const bad of ['10.20.0.15', '10.20.0.15/33', '10.20.0.15/0', '10.20.0.15/24/8', 'db.example.com/24']) {
-      const t = V.replace('10.20.0.15/24', bad);
-      expect(only(compileText(t).diagnostics, 'vsphere/address').message).toContain(`"${bad}"`);
+    expect(d.message).toBe(
+      'groups[0].workloads[0].vsphere.nics[0].ip.address is "10.20.0.256/24", which is not an IPv4 address with its prefix length (format `cidr4`)',
+    );
+    expect(d.hint).toBe('`10.20.0.256` is not an IPv4 address: four numbers from 0 to 255, e.g. `10.20.0.15/24`');
+    const hints = {
+      '10.20.0.15': 'add the prefix length (0 to 32) after a `/`, e.g. `10.20.0.15/24`',
+      '10.20.0.15/33': 'the prefix length is a number from 0 to 32, e.g. `10.20.0.15/24`',
+      '10.20.0.15/024': 'the prefix length is a number from 0 to 32, e.g. `10.20.0.15/24`',
+      '10.20.0.15/24/8': 'write the address and its prefix length (0 to 32), e.g. `10.20.0.15/24`',
+      'db.example.com/24': 'write the address and its prefix length (0 to 32), e.g. `10.20.0.15/24`',
+    };
+    for (const [bad, hint] of Object.entries(hints)) {
+      const found = only(compileText(V.replace('10.20.0.15/24', bad)).diagnostics, 'schema/format');
+      expect(found.message).toContain(`"${bad}"`);
+      expect(found.hint).toBe(hint);
     }
   });
 
-  test('a bad IPv6 address is an error at it, naming it; each family in its own key', () => {
-    const text = V.replace('fd00:20::15/64', 'fd00:20::g5/64');
+  test('prefix length 0 is valid CIDR but no NIC subnet: the compiler says so', () => {
+    const text = V.replace('10.20.0.15/24', '10.20.0.15/0');
     const d = only(compileText(text).diagnostics, 'vsphere/address');
+    expect(d).toMatchObject({ severity: 'error', ...at(text, '10.20.0.15/0') });
+    expect(d.message).toBe('"10.20.0.15/0" has prefix length 0: every address would be on the NIC\'s link');
+    const v6 = V.replace('fd00:20::15/64', 'fd00:20::15/0');
+    expect(only(compileText(v6).diagnostics, 'vsphere/address').hint).toContain('`fd00:20::15/64`');
+    // In the other family's key it is the schema's to say, once.
+    const swapped = V.replace('fd00:20::15/64', '10.20.0.16/0');
+    expect(compileText(swapped).diagnostics.map((d) => d.code)).toEqual(['schema/format']);
+  });
+
+  test('a bad IPv6 address is a format error at it, naming it; each family in its own key', () => {
+    const text = V.replace('fd00:20::15/64', 'fd00:20::g5/64');
+    const d = only(compileText(text).diagnostics, 'schema/format');
     expect(d).toMatchObject({ severity: 'error', ...at(text, '"fd00:20::g5/64"') });
-    expect(d.message).toBe('"fd00:20::g5/64" is not an IPv6 address with a prefix length');
+    expect(d.message).toBe(
+      'groups[0].workloads[0].vsphere.nics[0].ipv6.address is "fd00:20::g5/64", which is not an IPv6 address with its prefix length (format `cidr6`)',
+    );
     const swapped = V.replace('fd00:20::15/64', '10.20.0.16/24');
-    expect(only(compileText(swapped).diagnostics, 'vsphere/address').hint).toBe('an IPv4 address goes in `ip:`');
+    expect(only(compileText(swapped).diagnostics, 'schema/format').hint).toBe('an IPv4 address goes in `ip:`');
     const inIp = V.replace('192.168.50.15/24', 'fd00:50::15/64');
-    expect(only(compileText(inIp).diagnostics, 'vsphere/address')).toMatchObject({
+    expect(only(compileText(inIp).diagnostics, 'schema/format')).toMatchObject({
       path: '/groups/0/workloads/0/vsphere/nics/0/test/ip/address',
       hint: 'an IPv6 address goes in `ipv6:`',
     });
   });
 
+  test('IPv6 in any written form where IPv6 is allowed: compressed, loopback, full prefix', () => {
+    for (const address of ['fd00::10/64', '::1/128', 'fd00:0:0:0:0:0:0:10/64']) {
+      const text = V.replace('fd00:20::15/64', address).replace(
+        '{ network: bubble-db, ip: { address: 192.168.50.15/24 } }',
+        '{ network: bubble-db, ipv6: { address: "::1/128", gateway: "::1" } }',
+      );
+      expect(compileText(text).diagnostics).toEqual([]);
+      expect(JSON.stringify(mustPlan(text, 'disaster-recovery'))).toContain(`"${address}"`);
+    }
+  });
+
   test('gateways and DNS servers are addresses of their family', () => {
     const gw = V.replace('gateway: "fd00:20::1"', 'gateway: "fd00:20::1/64"');
-    const d = only(compileText(gw).diagnostics, 'vsphere/address');
+    const d = only(compileText(gw).diagnostics, 'schema/format');
     expect(d).toMatchObject(at(gw, '"fd00:20::1/64"'));
-    expect(d.message).toBe('gateway "fd00:20::1/64" of `ipv6` is not an IPv6 address');
+    expect(d.message).toBe(
+      'groups[0].workloads[0].vsphere.nics[0].ipv6.gateway is "fd00:20::1/64", which is not an IPv6 address (format `ipv6`)',
+    );
+    expect(d.hint).toBe('the gateway is a plain IPv6 address, without `/length`');
+    const v4gw = V.replace('gateway: 10.20.0.1 }', 'gateway: "fd00:20::1" }');
+    expect(only(compileText(v4gw).diagnostics, 'schema/format').hint).toBe('an IPv6 address goes in `ipv6:`');
     const dns = V.replace('servers: [10.20.0.2', 'servers: [ns1.corp.example.com');
-    expect(only(compileText(dns).diagnostics, 'vsphere/address')).toMatchObject({
+    expect(only(compileText(dns).diagnostics, 'schema/format')).toMatchObject({
       ...at(dns, 'ns1.corp'),
-      message: 'DNS server "ns1.corp.example.com" is not an IP address',
+      message:
+        'groups[0].workloads[0].vsphere.dns.servers[0] is "ns1.corp.example.com", which is not an IP address (IPv4 or IPv6) (format `ip`)',
+      hint: 'write an address, not a name, e.g. `10.20.0.2` or `fd00:20::2`',
+    });
+    const suffix = V.replace('suffixes: [corp.example.com]', 'suffixes: [corp_example.com]');
+    expect(only(compileText(suffix).diagnostics, 'schema/format')).toMatchObject({
+      ...at(suffix, 'corp_example'),
+      message: expect.stringContaining('which is not a DNS name (format `hostname`)'),
     });
   });
 
