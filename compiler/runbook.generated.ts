@@ -506,7 +506,6 @@ export interface Workload {
   simulator?: {
     vm?: string;
     disksGb?: number;
-    address?: string;
   };
   postgres?: PostgresWorkload;
   vsphere?: VsphereWorkload;
