@@ -14,7 +14,7 @@ import { isPlainName, outsideOf } from '../compiler/paths';
 import { compileDrill } from '../compiler/scenario';
 import type { Scenario } from '../compiler/scenario';
 import { gitCommitOf } from './git';
-import type { CompileInput } from './types';
+import type { CompileInput } from '../contracts/activities';
 
 export interface CompiledRunbook {
   plan: Plan;

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { seedSite } from '../providers/simulator';
 import type { RunbookCompiler } from './compile';
-import type { CompileInput, DrillSetup } from './types';
+import type { CompileInput, DrillSetup } from '../contracts/activities';
 
 export function createDrillActivities(cwd: string, compiler: RunbookCompiler) {
   return {

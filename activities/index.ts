@@ -23,7 +23,7 @@ import { visibilityActivities } from './visibility';
 
 export type { ActivityDeps } from './deps';
 export { MAX_PLAN_BYTES } from './plan';
-export type { CompileInput, StepInput, StepOutcome } from './types';
+export type { CompileInput, StepInput, StepOutcome } from '../contracts/activities';
 
 export function createActivities(deps: ActivityDeps) {
   // One compiler, so its cache serves both the plan and the drill activities.

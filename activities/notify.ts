@@ -4,7 +4,7 @@
  * worker; Temporal retries it, and the workflow never waits for it (workflows/notify.ts).
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { PlanNotifyTarget } from '../compiler/plan';
+import type { PlanNotifyTarget } from '../contracts/plan';
 import { performHttp } from './http';
 
 /** What happened, as the workflow says it. */

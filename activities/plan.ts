@@ -6,7 +6,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../compiler';
 import { shardPlanOf, skeletonOf } from '../compiler/partition';
 import type { RunbookCompiler } from './compile';
-import type { CompileInput } from './types';
+import type { CompileInput } from '../contracts/activities';
 
 /**
  * The largest plan (or skeleton, or shard) one payload carries: Temporal rejects payloads over 2 MB.

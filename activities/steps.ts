@@ -13,7 +13,7 @@ import type { InfraKind } from '../providers/types';
 import { runCommandStep } from './command';
 import type { ActivityDeps } from './deps';
 import { httpFailed, performHttp } from './http';
-import type { StepInput, StepOutcome } from './types';
+import type { StepInput, StepOutcome } from '../contracts/activities';
 
 type StepWork = (signal: AbortSignal) => Promise<Omit<StepOutcome, 'attempt'>>;
 

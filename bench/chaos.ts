@@ -27,7 +27,7 @@ import type { Mode, PlanSite } from '../compiler';
 import { effects, inventory, seedSite } from '../providers/simulator';
 import { shardRecords } from '../reports/collect';
 import { commitUpdate, progressQuery, WORKFLOW_TYPE } from '../workflows/messages';
-import type { RunRecord } from '../workflows/record';
+import type { RunRecord } from '../contracts/record';
 import { Rng } from './mutate';
 import { generateEstate } from './estate';
 

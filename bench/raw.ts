@@ -10,7 +10,7 @@ import { Worker } from '@temporalio/worker';
 import type { NativeConnection } from '@temporalio/worker';
 import type { Client } from '@temporalio/client';
 import { ROOT, isActivityStep, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
-import type { Budget, Plan, PlanStep } from '../compiler/plan';
+import type { Budget, Plan, PlanStep } from '../contracts/plan';
 import { simulatedLatencyMs } from '../providers/simulator';
 import { cpuSeconds, cpuSince } from './cpu';
 import { historyStats } from './history';

@@ -20,7 +20,7 @@ import { simulatedLatencyMs } from '../providers/simulator';
 import { longestPath } from '../compiler/graph';
 import { createDroverWorkers } from '../worker';
 import { WORKFLOW_TYPE } from '../workflows/messages';
-import type { RunRecord, StepRecord } from '../workflows/record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 import { mergeRecords, shardRecords } from '../reports/collect';
 import { generateEstate } from './estate';
 import { historyStats } from './history';

@@ -8,7 +8,7 @@ import { command, TEXT_OR_JSON } from './commands';
 import { EXIT, UsageError } from './io';
 import type { CliIO } from './io';
 import type { Client } from '@temporalio/client';
-import type { RunSummary } from '../workflows/record';
+import type { RunSummary } from '../contracts/record';
 import { SEARCH_ATTRIBUTES } from '../workflows/search';
 
 /** One workload's achieved figures against its own objectives: reports/score.ts's WorkloadScore. */

@@ -15,7 +15,7 @@ import { DEFAULT_ADDRESS } from './temporal';
 import type { TemporalTarget } from './temporal';
 import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
 import { readinessChecks, readinessMarkdown } from '../reports/readiness';
-import type { RunRecord, StepRecord } from '../workflows/record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 import type { ProgressCursor, ProgressDelta } from '../workflows/messages';
 import type { Mode, Plan } from '../compiler';
 

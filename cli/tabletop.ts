@@ -11,7 +11,7 @@ import { command } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
-import type { RunRecord, StepRecord } from '../workflows/record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 
 const HELP =
   'd = done, s = skipped, b <reason> = blocked; add " # <note>" to record a note; q = leave (the exercise keeps its place)';

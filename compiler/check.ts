@@ -10,7 +10,7 @@ import { parseCidr } from './formats';
 import { findCycles } from './graph';
 import { buildOrdering, describeUnit } from './ordering';
 import type { Ordering } from './ordering';
-import type { ProviderName } from './plan';
+import type { ProviderName } from '../contracts/plan';
 import { checkPaths, checkRedactions } from './paths';
 import { checkApprovalSigning, checkApprovers } from './signing';
 import { checkPostgresWorkload } from './postgres';

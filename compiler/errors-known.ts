@@ -4,7 +4,7 @@
  * error: a command or a provider outside this repository may raise its own types.
  *
  * Add a type here when a provider (providers/errors.ts `ProviderErrorType`), an activity
- * (activities/types.ts `ACTIVITY_ERRORS`, activities/secrets.ts) or the workflow engine (workflows/engine.ts)
+ * (contracts/activities.ts `ACTIVITY_ERRORS`, activities/secrets.ts) or the workflow engine (workflows/engine.ts)
  * starts raising it.
  */
 export const KNOWN_ERROR_TYPES: readonly string[] = [
@@ -23,7 +23,7 @@ export const KNOWN_ERROR_TYPES: readonly string[] = [
   'InvalidConfiguration',
   'PromoteFailed',
   'FenceFailed',
-  // Activities (activities/index.ts, activities/types.ts, activities/secrets.ts).
+  // Activities (activities/steps.ts, contracts/activities.ts, activities/secrets.ts).
   'InvalidRunbook',
   'MissingSecret',
   'CommandFailed',

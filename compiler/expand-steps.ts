@@ -5,8 +5,8 @@
  */
 import type { Diagnostic } from './diagnostics';
 import { parseDuration } from './durations';
-import { FAILOVER_MODES } from './plan';
-import type { JsonObject, Mode, PlanStep } from './plan';
+import { FAILOVER_MODES } from '../contracts/plan';
+import type { JsonObject, Mode, PlanStep } from '../contracts/plan';
 import { POINT_IN_TIME_TEST_COPIES, providerOf } from './providers';
 import {
   DEFAULT_APPROVAL_TIMEOUT_MS,

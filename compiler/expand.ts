@@ -15,7 +15,7 @@ import { builtinPolicy, builtinStep, customStep, ms, newExpander, runsIn } from 
 import type { ExpandOptions, Expander } from './expand-steps';
 import { topologicalOrder, longestPath, findCycles } from './graph';
 import type { Ordering, UnitId } from './ordering';
-import { FAILOVER_MODES, POINT_OF_NO_RETURN } from './plan';
+import { FAILOVER_MODES, POINT_OF_NO_RETURN } from '../contracts/plan';
 import type {
   JsonObject,
   Mode,
@@ -26,7 +26,7 @@ import type {
   ProviderName,
   Simulation,
   StepKind,
-} from './plan';
+} from '../contracts/plan';
 import { postgresModeProblems } from './postgres';
 import { providerOf, supports } from './providers';
 import { MODE_CHAINS } from './modes';

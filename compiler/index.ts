@@ -11,13 +11,13 @@ import { capDiagnostics, hasErrors, sortDiagnostics } from './diagnostics';
 import type { Diagnostic } from './diagnostics';
 import { formatDuration, parseDuration } from './durations';
 import { expand } from './expand';
-import { MODES, NOTIFY_EVENTS, PLAN_VERSION } from './plan';
-import type { Mode, Plan, PlanNotifyTarget } from './plan';
+import { MODES, NOTIFY_EVENTS, PLAN_VERSION } from '../contracts/plan';
+import type { Mode, Plan, PlanNotifyTarget } from '../contracts/plan';
 import type { NotifyTarget, Runbook } from './runbook';
 import { schemaDiagnostics } from './schema';
 import { fromPointer, RunbookSource } from './source';
 
-export * from './plan';
+export * from '../contracts/plan';
 export type { Diagnostic, DiagnosticCode, Severity } from './diagnostics';
 export { DIAGNOSTIC_CODES, formatDiagnostic, hasErrors } from './diagnostics';
 export { formatDuration, parseDuration } from './durations';

@@ -2,7 +2,7 @@
  * What each mode does to one workload: its chain of built-in actions, in order (SRM's semantics).
  * `source` is where the workload runs now, `target` where it comes back (failback swaps the sites).
  */
-import type { Mode, StepKind } from './plan';
+import type { Mode, StepKind } from '../contracts/plan';
 import type { ActionName, IpSpec, Workload } from './runbook';
 
 export type Phase = 'prepare' | 'stop' | 'start';

@@ -16,8 +16,8 @@
  *
  * Pure: used by the compile activity (to hand out skeleton and slices) and by the workflow (for `{plan}` input).
  */
-import type { Budget, Partition, Plan, PlanStep, ShardSpec, StepKind } from './plan';
-import { MAX_PENDING_PER_EXECUTION } from './plan';
+import type { Budget, Partition, Plan, PlanStep, ShardSpec, StepKind } from '../contracts/plan';
+import { MAX_PENDING_PER_EXECUTION } from '../contracts/plan';
 
 /** Activity steps per shard aimed at: with about six history events per step, well under 10,240. */
 export const DEFAULT_SHARD_SIZE = 600;

@@ -6,7 +6,7 @@
  */
 import { posix } from 'node:path';
 import type { Diagnostic } from './diagnostics';
-import type { Mode } from './plan';
+import type { Mode } from '../contracts/plan';
 import { isRecord } from './runbook';
 import type { Workload } from './runbook';
 import type { PathSegment, RunbookSource } from './source';

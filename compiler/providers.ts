@@ -2,8 +2,8 @@
  * What each provider can do, as data: the compiler checks a mode's steps against it before anything
  * runs. The provider implementations (providers/) are tested against this table.
  */
-import { INFRASTRUCTURE_KINDS } from './plan';
-import type { InfraKind, ProviderName, StepKind } from './plan';
+import { INFRASTRUCTURE_KINDS } from '../contracts/plan';
+import type { InfraKind, ProviderName, StepKind } from '../contracts/plan';
 import type { Site, Workload } from './runbook';
 
 const INFRASTRUCTURE: readonly StepKind[] = INFRASTRUCTURE_KINDS;

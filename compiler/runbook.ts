@@ -22,7 +22,7 @@ import type {
   VsphereConnection,
   Workload,
 } from './runbook.generated';
-import type { Mode, NotifyEvent, ProviderName } from './plan';
+import type { Mode, NotifyEvent, ProviderName } from '../contracts/plan';
 
 export type {
   CommandSpec,

@@ -9,7 +9,7 @@
 import { compile, planHashOf, sha256 } from './index';
 import type { Diagnostic } from './diagnostics';
 import { hasErrors, sortDiagnostics } from './diagnostics';
-import type { JsonObject, Mode, Plan, PlanStep } from './plan';
+import type { JsonObject, Mode, Plan, PlanStep } from '../contracts/plan';
 import type { Runbook } from './runbook';
 import { schemaDiagnostics } from './schema';
 import { RunbookSource } from './source';

@@ -15,7 +15,7 @@ import type {
   RetryPolicy,
   Simulation,
   StepKind,
-} from './plan';
+} from '../contracts/plan';
 import type { ActionName, Defaults, Group, RetrySpec, Runbook, Site, StepPolicy, Workload } from './runbook';
 
 const ms = (d: string | undefined): number | undefined => (d === undefined ? undefined : parseDuration(d));

@@ -1,5 +1,5 @@
 /** Readiness checks every provider answers the same way (they read only the plan). */
-import type { JsonObject } from '../compiler/plan';
+import type { JsonObject } from '../contracts/plan';
 import { ProviderError } from './errors';
 import type { OperationResult } from './types';
 

@@ -2,9 +2,9 @@
  * The provider contract: one adapter per kind of infrastructure, one function per capability.
  * Activities find the step's provider and call the function named by the step's kind.
  */
-import type { InfraKind, JsonObject, PlanSite, ProviderName, Simulation } from '../compiler/plan';
+import type { InfraKind, JsonObject, PlanSite, ProviderName, Simulation } from '../contracts/plan';
 
-export type { InfraKind } from '../compiler/plan';
+export type { InfraKind } from '../contracts/plan';
 
 export interface OperationContext {
   /** The run (workflow id): injected faults count per run. */

@@ -4,7 +4,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { progressQuery } from '../workflows/messages';
-import type { RunRecord, ShardResult } from '../workflows/record';
+import type { RunRecord, ShardResult } from '../contracts/record';
 
 /** The root's record with every shard's steps and events added (events in time order). */
 export function mergeRecords(root: RunRecord, parts: readonly RunRecord[]): RunRecord {

@@ -3,7 +3,7 @@
  * Pure: from the run record only.
  */
 import { formatDuration } from '../compiler/durations';
-import type { RunRecord, StepRecord } from '../workflows/record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 
 export interface Gap {
   kind: 'blocked' | 'approval' | 'slow' | 'unanswered';

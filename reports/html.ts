@@ -6,7 +6,7 @@
  * templates (reports/template.ts), which escape every value they are given, in text and in attributes.
  */
 import { formatDuration } from '../compiler/durations';
-import type { RunRecord, StepRecord } from '../workflows/record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 import { tabletopFindings } from './gaps';
 import { counts } from './index';
 import { readinessChecks } from './readiness';

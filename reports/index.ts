@@ -1,6 +1,6 @@
 /** Reports made from a run record: the drill's evidence. */
 import { formatDuration } from '../compiler/durations';
-import type { RunRecord, StepRecord } from '../workflows/record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 import { findingsMarkdown, tabletopFindings } from './gaps';
 import { readinessChecks, readinessMarkdown } from './readiness';
 import { scoreDrill, scoreMarkdown } from './score';

@@ -3,7 +3,7 @@
  * one per objective (plan RTO, plan RPO, each workload's), failing when it was missed.
  */
 import { formatDuration } from '../compiler/durations';
-import type { RunRecord } from '../workflows/record';
+import type { RunRecord } from '../contracts/record';
 import { scoreDrill } from './score';
 
 const xml = (s: unknown) =>

@@ -1,5 +1,5 @@
 /** `--mode readiness`: each pre-flight check, pass or fail, and the verdict. Pure: from the run record. */
-import type { RunRecord } from '../workflows/record';
+import type { RunRecord } from '../contracts/record';
 
 export interface ReadinessCheck {
   step: string;

@@ -3,8 +3,8 @@
  * Pure: from the (merged) run record.
  */
 import { formatDuration } from '../compiler/durations';
-import type { StepKind } from '../compiler/plan';
-import type { RunRecord } from '../workflows/record';
+import type { StepKind } from '../contracts/plan';
+import type { RunRecord } from '../contracts/record';
 
 export interface WorkloadScore {
   name: string;

@@ -7,8 +7,8 @@
  * Deterministic: imports only @temporalio/workflow and pure modules.
  */
 import * as wf from '@temporalio/workflow';
-import { FAILOVER_MODES } from '../compiler/plan';
-import type { Plan } from '../compiler/plan';
+import { FAILOVER_MODES } from '../contracts/plan';
+import type { Plan } from '../contracts/plan';
 import type { StepEngine } from './engine';
 import type { CommitInput } from './messages';
 import type { RunState } from './run-state';

@@ -5,9 +5,9 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
-import type { CompileInput, DrillSetup } from '../activities/types';
-import type { Plan } from '../compiler/plan';
-import type { RunRecord } from './record';
+import type { CompileInput, DrillSetup } from '../contracts/activities';
+import type { Plan } from '../contracts/plan';
+import type { RunRecord } from '../contracts/record';
 
 export function newRecord(workflowId: string): RunRecord {
   return {

@@ -8,11 +8,11 @@
  * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
  */
 import * as wf from '@temporalio/workflow';
-import type { StepOutcome } from '../activities/types';
-import type { PlanStep, RetryPolicy, StepKind } from '../compiler/plan';
+import type { StepOutcome } from '../contracts/activities';
+import type { PlanStep, RetryPolicy, StepKind } from '../contracts/plan';
 import type { StopReason } from './engine';
 import { describe } from './failures';
-import type { StepRecord } from './record';
+import type { StepRecord } from '../contracts/record';
 import type { Slots } from './slots';
 
 /** What compensation reads and uses of its engine. */

@@ -11,7 +11,7 @@ import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type { PreflightActivities } from '../activities';
-import type { PlanStep } from '../compiler/plan';
+import type { PlanStep } from '../contracts/plan';
 import { approvalMessage } from '../security/approval-message';
 import * as msg from './messages';
 import type { StepDecisionInput } from './messages';

@@ -15,17 +15,17 @@
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
-import type { StepInput, StepOutcome } from '../activities/types';
+import type { StepInput, StepOutcome } from '../contracts/activities';
 import { MinHeap } from '../compiler/graph';
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
-import { POINT_OF_NO_RETURN } from '../compiler/plan';
-import type { Budget, JsonObject, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../compiler/plan';
+import { POINT_OF_NO_RETURN } from '../contracts/plan';
+import type { Budget, JsonObject, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../contracts/plan';
 import { Compensation } from './compensation';
 import { SCHEDULE_TO_START_MS, attemptsOf, describe, unserved } from './failures';
 import type { Notifier } from './notify';
 import { remainingCriticalPath } from './notify';
 import { People } from './people';
-import type { RunRecord, StepRecord } from './record';
+import type { RunRecord, StepRecord } from '../contracts/record';
 import { Slots } from './slots';
 
 const HEARTBEAT_TIMEOUT_MS = 10_000;

@@ -4,7 +4,7 @@
  */
 import { TimeoutFailure } from '@temporalio/workflow';
 import type { ActivityFailure, ApplicationFailure } from '@temporalio/workflow';
-import type { PlanSite, RetryPolicy } from '../compiler/plan';
+import type { PlanSite, RetryPolicy } from '../contracts/plan';
 
 /** A step no worker picks up within this fails as SiteUnserved (its site's worker is gone), not "running" forever. */
 export const SCHEDULE_TO_START_MS = 60_000;

@@ -15,7 +15,7 @@
  * Deterministic: imports only @temporalio/workflow and pure modules.
  */
 import * as wf from '@temporalio/workflow';
-import type { Mode, Plan } from '../compiler/plan';
+import type { Mode, Plan } from '../contracts/plan';
 
 /** Modes that touch no workload, so hold none. */
 export const HOLD_FREE_MODES: readonly Mode[] = ['readiness', 'tabletop'];

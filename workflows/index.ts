@@ -16,17 +16,17 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { CompileInput } from '../activities/types';
+import type { CompileInput } from '../contracts/activities';
 import { ROOT, partitionPlan, sliceSteps, wholeBudget } from '../compiler/partition';
-import { FAILOVER_MODES } from '../compiler/plan';
-import type { Plan } from '../compiler/plan';
+import { FAILOVER_MODES } from '../contracts/plan';
+import type { Plan } from '../contracts/plan';
 import { compileInActivity, describePlan, prepareDrillInActivity } from './common';
 import { commitWindow } from './commit-window';
 import { StepEngine } from './engine';
 import { Notifier } from './notify';
 import { outcome } from './outcome';
 import { preflight, release } from './preflight';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../contracts/record';
 import { Root } from './root';
 import { RunState } from './run-state';
 import { publishPlan, publishResult } from './visibility';

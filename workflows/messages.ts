@@ -3,7 +3,7 @@
  * history, and answered) and also a Signal of the same name, so `temporal workflow signal` works too.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../contracts/record';
 
 export interface StepDecisionInput {
   step: string;

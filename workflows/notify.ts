@@ -10,9 +10,9 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { Notification, NotifyActivities } from '../activities/notify';
-import type { NotifyEvent, PlanNotifyTarget, PlanStep } from '../compiler/plan';
+import type { NotifyEvent, PlanNotifyTarget, PlanStep } from '../contracts/plan';
 import { describe } from './failures';
-import type { StepRecord } from './record';
+import type { StepRecord } from '../contracts/record';
 
 /** One person's wait: the step and the command that answers it. */
 interface Wait {

@@ -10,7 +10,7 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import { scoreDrill } from '../reports/score';
 import { recoveryTimes } from './engine';
 import type { StepEngine } from './engine';
-import type { RunRecord, RunSummary } from './record';
+import type { RunRecord, RunSummary } from '../contracts/record';
 import type { Root } from './root';
 import type { RunState } from './run-state';
 

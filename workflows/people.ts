@@ -11,11 +11,11 @@
  */
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
-import type { PlanStep } from '../compiler/plan';
+import type { PlanStep } from '../contracts/plan';
 import type { StopReason } from './engine';
 import type { StepDecisionInput } from './messages';
 import type { Notifier } from './notify';
-import type { Decision, StepRecord } from './record';
+import type { Decision, StepRecord } from '../contracts/record';
 
 export type DecisionKind = Decision['decision'];
 

@@ -8,7 +8,7 @@
 import * as wf from '@temporalio/workflow';
 import { ApplicationFailure } from '@temporalio/workflow';
 import type { PreflightActivities } from '../activities';
-import type { Plan } from '../compiler/plan';
+import type { Plan } from '../contracts/plan';
 import { heldWorkloads, registryId } from './hold';
 import type { RunState } from './run-state';
 

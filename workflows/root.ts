@@ -10,16 +10,16 @@
  */
 import * as wf from '@temporalio/workflow';
 import type { SignalDefinition } from '@temporalio/common';
-import type { CompileInput } from '../activities/types';
+import type { CompileInput } from '../contracts/activities';
 import { ROOT, ownerOfStepId, sliceSteps } from '../compiler/partition';
-import type { Partition, Plan } from '../compiler/plan';
+import type { Partition, Plan } from '../contracts/plan';
 import { courier } from './common';
 import { recoveryTimes } from './engine';
 import type { StepEngine, StopReason } from './engine';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
 import type { DecisionKind } from './people';
-import type { RunRecord, ShardResult, ShardSummary } from './record';
+import type { RunRecord, ShardResult, ShardSummary } from '../contracts/record';
 import type { RunInput } from './run-state';
 import { runPlanShard } from './shard';
 import type { ShardInput } from './shard';

@@ -8,8 +8,8 @@
  * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
  */
 import * as wf from '@temporalio/workflow';
-import type { CompileInput } from '../activities/types';
-import type { Mode, Plan } from '../compiler/plan';
+import type { CompileInput } from '../contracts/activities';
+import type { Mode, Plan } from '../contracts/plan';
 import { eventLog, newRecord } from './common';
 import { decideWindow, windowProblem } from './commit-window';
 import { registerDecisionHandlers } from './decisions';
@@ -17,7 +17,7 @@ import type { StepEngine, StopReason } from './engine';
 import * as msg from './messages';
 import type { StepDecisionInput } from './messages';
 import type { DecisionKind } from './people';
-import type { RunRecord } from './record';
+import type { RunRecord } from '../contracts/record';
 import type { Root } from './root';
 
 /** A failover's choices on the command line: the recovery point, and data loss accepted up front. */

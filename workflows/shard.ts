@@ -9,8 +9,8 @@
  * Deterministic: imports only @temporalio/workflow and pure modules; activities by `import type`.
  */
 import * as wf from '@temporalio/workflow';
-import type { CompileInput } from '../activities/types';
-import type { Plan, ShardSpec } from '../compiler/plan';
+import type { CompileInput } from '../contracts/activities';
+import type { Plan, ShardSpec } from '../contracts/plan';
 import { compileInActivity, courier, describePlan, eventLog, newRecord } from './common';
 import { registerDecisionHandlers } from './decisions';
 import { StepEngine, recoveryTimes } from './engine';
@@ -18,7 +18,7 @@ import { Notifier } from './notify';
 import type { DecisionKind } from './people';
 import * as msg from './messages';
 import type { ShardControl, ShardReport, StepDecisionInput } from './messages';
-import type { ShardResult } from './record';
+import type { ShardResult } from '../contracts/record';
 
 export interface ShardInput {
   /** The root's workflow id: simulated faults count per run. */

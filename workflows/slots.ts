@@ -4,7 +4,7 @@
  * compensation of a step engine (workflows/engine.ts). Pure.
  */
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
-import type { Budget, PlanStep } from '../compiler/plan';
+import type { Budget, PlanStep } from '../contracts/plan';
 
 export class Slots {
   private readonly perSite = new Map<string, number>();

@@ -6,7 +6,7 @@
  */
 import { statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import type { Validation } from '../../compiler/runbook';
 import { runValidations } from '../checks';
 import type { CheckAnswer } from '../checks';

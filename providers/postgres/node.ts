@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 import type { PostgresNode, PostgresWorkload } from '../../compiler/runbook';
 import { resolveSecret } from '../../activities/secrets';
 import { ProviderError } from '../errors';

@@ -4,7 +4,7 @@
  * standby recovered, so the loss it reports is measured on both sides, not guessed from one.
  */
 import { ProviderError } from '../errors';
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import { controlData, lsn, server } from './node';
 import type { PgNode } from './node';
 

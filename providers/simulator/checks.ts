@@ -1,5 +1,5 @@
 /** The simulator's read-only checks: a step's precheck, and `--mode readiness`'s pre-flight checks. */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import { ProviderError } from '../errors';
 import { approversCheck } from '../readiness';
 import type { OperationContext } from '../types';

@@ -1,5 +1,5 @@
 /** A workload's copies at a site: restored from a replica or snapshot, powered on and off, deleted. */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import { ProviderError } from '../errors';
 import type { InfraKind, OperationContext, OperationResult } from '../types';
 import { matchingFaults } from './faults';

@@ -1,5 +1,5 @@
 /** The simulated estate as a whole: its "before" (seeded from a plan), what exists, and the side effects performed. */
-import type { JsonObject, Plan, PlanSite } from '../../compiler/plan';
+import type { JsonObject, Plan, PlanSite } from '../../contracts/plan';
 import type { Inventory, SiteRecord, WorkloadRecord } from './model';
 import { storeFor, updateWorkload } from './records';
 

@@ -2,7 +2,7 @@
  * Fault injection and time: the runbook's `simulation.faults` (site-down, hang, fail N times, fail always;
  * the operations read replication-lag and storage-full themselves) and `simulation.latency`.
  */
-import type { SimulatedFault, Simulation, StepKind } from '../../compiler/plan';
+import type { SimulatedFault, Simulation, StepKind } from '../../contracts/plan';
 import { ProviderError } from '../errors';
 import type { InfraKind, Operation, OperationContext } from '../types';
 import { storeFor, updateSite, updateWorkload } from './records';

@@ -3,7 +3,7 @@
  * and sites as the runbook describes them before any run, and the small helpers the operations share.
  */
 import { resolve } from 'node:path';
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 import { ProviderError } from '../errors';
 import type { OperationContext, OperationResult } from '../types';
 import type { SiteRecord, WorkloadRecord } from './model';

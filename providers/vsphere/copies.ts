@@ -2,7 +2,7 @@
  * Test copies and their network: the isolated port group, the snapshot of the replica, the clone taken
  * from it, its guest customization, and their removal. Cleanup leaves the inventory as it was.
  */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import { ProviderError } from '../errors';
 import type { OperationContext } from '../types';
 import type { SiteOperation } from './index';

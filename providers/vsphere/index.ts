@@ -10,7 +10,7 @@
  * - failover: shut down and fence the production VM, final sync through the hook (proved caught up in a
  *   switchover), promote the replica (its NICs join the production port groups), customize, power on.
  */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import { ProviderError } from '../errors';
 import type { InfraKind, Operation, OperationContext, OperationResult, Provider } from '../types';
 import { VimFault } from './soap';

@@ -2,7 +2,7 @@
  * Power, fencing and guest readiness of the workload's VM. Idempotent: vCenter's `InvalidPowerState`
  * on a power-on of a running VM means it is already done, and nothing is powered on twice.
  */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import { parseDuration } from '../../compiler/durations';
 import { waitForPort } from '../checks';
 import { ProviderError } from '../errors';

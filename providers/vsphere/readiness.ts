@@ -2,7 +2,7 @@
  * Read-only checks against vCenter (readiness mode and a failover's pre-check) and the validations of a
  * recovered VM, run for real against its guest IP.
  */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import type { Validation } from '../../compiler/runbook';
 import { runValidations } from '../checks';
 import { approversCheck } from '../readiness';

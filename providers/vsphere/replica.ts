@@ -2,7 +2,7 @@
  * The replica: its recovery point (read from what the customer's replication engine leaves on it, so RPO
  * is measured), the engine's hooks (sync, reverse), and promote/demote. Drover does not replicate.
  */
-import type { JsonObject } from '../../compiler/plan';
+import type { JsonObject } from '../../contracts/plan';
 import type { CommandSpec, HttpSpec } from '../../compiler/runbook';
 import { runCommandStep } from '../../activities/command';
 import { performHttp } from '../../activities/http';

@@ -2,7 +2,7 @@
  * One vCenter site as the runbook describes it: its session (one per URL and user, shared by the
  * worker's activities), and the inventory lookups every operation needs.
  */
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 import type { VsphereWorkload } from '../../compiler/runbook';
 import { resolveSecret } from '../../activities/secrets';
 import { parseDuration } from '../../compiler/durations';

@@ -11,7 +11,7 @@ import { createActivities } from '../../activities';
 import { Tail } from '../../activities/command';
 import type { StepInput, StepOutcome } from '../../activities';
 import type { CommandSpec } from '../../compiler/runbook';
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 
 const logger = winston.createLogger({ transports: [new winston.transports.Console({ silent: true })] });
 

@@ -11,7 +11,7 @@ import winston from 'winston';
 import { createActivities } from '../../activities';
 import type { StepInput, StepOutcome } from '../../activities';
 import type { HttpSpec } from '../../compiler/runbook';
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 
 const logger = winston.createLogger({ transports: [new winston.transports.Console({ silent: true })] });
 /** The mocked activity context's own log ("Activity failed" for each expected failure), silenced. */

@@ -7,7 +7,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import winston from 'winston';
 import { createActivities } from '../../activities';
 import type { StepInput, StepOutcome } from '../../activities';
-import type { JsonObject, PlanSite, ProviderName } from '../../compiler/plan';
+import type { JsonObject, PlanSite, ProviderName } from '../../contracts/plan';
 import type { Provider } from '../../providers/types';
 
 const logger = winston.createLogger({ transports: [new winston.transports.Console({ silent: true })] });

@@ -1,6 +1,6 @@
 /** `drover status` of a large run stays readable: a summary and what needs a look; --step and --failed filter. */
 import { statusLines } from '../../cli/runs';
-import type { RunRecord, StepRecord } from '../../workflows/record';
+import type { RunRecord, StepRecord } from '../../contracts/record';
 
 function run(workloads: number): RunRecord {
   const steps: StepRecord[] = [];

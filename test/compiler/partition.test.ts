@@ -18,7 +18,7 @@ import {
   skeletonOf,
   sliceSteps,
 } from '../../compiler/partition';
-import { MAX_PENDING_PER_EXECUTION } from '../../compiler/plan';
+import { MAX_PENDING_PER_EXECUTION } from '../../contracts/plan';
 
 const planOf = (text: string, mode: Plan['mode'] = 'test') => compile(text, { file: 'x.yaml', mode }).plan!;
 const estate = planOf(generateEstate({ workloads: 2000 }));

@@ -5,7 +5,7 @@
  * `<provider>.test.ts` that calls `describeConformance(adapter)` (see simulator.test.ts). Hooks an adapter
  * leaves out turn their checks into skipped tests, named in jest's output; every other check must pass.
  */
-import type { InfraKind, JsonObject, PlanSite, ProviderName, Simulation } from '../../compiler/plan';
+import type { InfraKind, JsonObject, PlanSite, ProviderName, Simulation } from '../../contracts/plan';
 import type { OperationContext, Provider } from '../../providers/types';
 
 /** One workload the suite recovers, as the runbook describes it (the suite builds params as compiler/expand.ts does). */

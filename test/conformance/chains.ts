@@ -3,7 +3,7 @@
  * order compiler/modes.ts chains them: test, cleanup, and a planned migration (the failover chain).
  */
 import { MODE_CHAINS } from '../../compiler/modes';
-import type { InfraKind, JsonObject, PlanSite, StepKind } from '../../compiler/plan';
+import type { InfraKind, JsonObject, PlanSite, StepKind } from '../../contracts/plan';
 import { PROVIDER_CAPABILITIES } from '../../compiler/providers';
 import type { Fixture, OperationCall, WorkloadUnderTest } from './adapter';
 

@@ -4,7 +4,7 @@
  */
 import { ProviderError } from '../../providers/errors';
 import { PROVIDER_CAPABILITIES } from '../../compiler/providers';
-import type { PlanSite } from '../../compiler/plan';
+import type { PlanSite } from '../../contracts/plan';
 import type { CheckId, ConformanceAdapter, Fixture, WorkloadUnderTest } from './adapter';
 import { cleanupChain, COMPENSATION_CASES, failoverSteps, testChain, testSteps, undoStep } from './chains';
 import type { CompensationCase, Step } from './chains';

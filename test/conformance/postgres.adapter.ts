@@ -10,7 +10,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PlanSite } from '../../compiler/plan';
+import type { PlanSite } from '../../contracts/plan';
 import { createPostgres } from '../../providers/postgres';
 import { createPair, settingsOf } from '../postgres/cluster';
 import type { PgNode, PgPair } from '../postgres/cluster';

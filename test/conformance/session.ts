@@ -1,6 +1,6 @@
 /** One check's handle on one fixture: calls with labelled failures, and assertions that say what broke. */
 import { isDeepStrictEqual } from 'node:util';
-import type { ProviderName } from '../../compiler/plan';
+import type { ProviderName } from '../../contracts/plan';
 import { PROVIDER_CAPABILITIES } from '../../compiler/providers';
 import type { OperationResult } from '../../providers/types';
 import { contextFor } from './adapter';

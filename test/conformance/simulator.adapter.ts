@@ -5,7 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PlanSite, SimulatedFault, Simulation } from '../../compiler/plan';
+import type { PlanSite, SimulatedFault, Simulation } from '../../contracts/plan';
 import { createSimulator, effects, inventory } from '../../providers/simulator';
 import type { Inventory } from '../../providers/simulator';
 import type { ConformanceAdapter, Fixture, OperationCall, WorkloadUnderTest } from './adapter';

@@ -6,7 +6,7 @@
  */
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
-import type { PlanSite } from '../../compiler/plan';
+import type { PlanSite } from '../../contracts/plan';
 import { createVsphere } from '../../providers/vsphere';
 import { closeSessions } from '../../providers/vsphere/site';
 import { list, ref, text } from '../../providers/vsphere/soap';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { ROOT, useDroverServer } from './processes';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -11,7 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { ROOT, Scenario, useHarness, waitForRecord } from './harness';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 
 const t = useHarness();
 

@@ -5,10 +5,10 @@
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { Mode } from '../../compiler/plan';
+import type { Mode } from '../../contracts/plan';
 import { scoreDrill } from '../../reports/score';
 import type { DrillScore } from '../../reports/score';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { Scenario, step, useHarness, waitForRecord } from './harness';
 
 const t = useHarness();

@@ -18,7 +18,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { AesGcmCodec, encryptingConverter, FAILURE_CONVERTER_PATH, keysFromEnv } from '../../security/codec';
 import { startCodecServer } from '../../security/codec-server';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { Scenario, step, TEMPORAL_BIN, useHarness } from './harness';
 
 jest.setTimeout(120_000);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Document } from 'yaml';
 import { failedRecord, Scenario, startHarness, step, waitForRecord } from './harness';
 import type { Harness } from './harness';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 
 let h: Harness;
 let dns: Server;

@@ -21,7 +21,7 @@ import type { Mode, Plan } from '../../compiler';
 import { effects, inventory, seedSite } from '../../providers/simulator';
 import { createDroverWorkers } from '../../worker';
 import { progressQuery, WORKFLOW_TYPE } from '../../workflows/messages';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 
 export const ROOT = join(__dirname, '..', '..');
 export const TEMPORAL_BIN = join(ROOT, '.temporal', 'bin', 'temporal');

@@ -4,7 +4,7 @@
  */
 import { failedRecord, Scenario, step, useHarness, waitForRecord } from './harness';
 import { progressQuery } from '../../workflows/messages';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 
 const t = useHarness();
 

@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { compile } from '../../compiler';
 import { WORKFLOW_TYPE } from '../../workflows/messages';
 import { readinessChecks } from '../../reports/readiness';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { crashUnderLoad, createPair, settingsOf, Writer } from '../postgres/cluster';
 import type { PgPair } from '../postgres/cluster';
 import { ROOT, Scenario, step, useHarness, waitForRecord } from './harness';

@@ -4,7 +4,7 @@
  */
 import type { Document } from 'yaml';
 import { readinessChecks } from '../../reports/readiness';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { Scenario, useHarness } from './harness';
 
 const t = useHarness();

@@ -9,7 +9,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import type { Document } from 'yaml';
 import { holdsIn } from '../../activities/preflight';
 import { progressQuery } from '../../workflows/messages';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { failedRecord, Scenario, step, useHarness, waitForRecord } from './harness';
 
 const t = useHarness();

@@ -6,11 +6,11 @@
  * cancellation, and decisions sent to the root for a step a shard owns.
  */
 import type { Document } from 'yaml';
-import type { Plan } from '../../compiler/plan';
+import type { Plan } from '../../contracts/plan';
 import { withShards } from '../../reports/collect';
 import { follow } from '../../cli/runs';
 import { progressQuery, progressSinceQuery } from '../../workflows/messages';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import type { WorkflowHandle } from '@temporalio/client';
 import { failedRecord, Scenario, step, useHarness } from './harness';
 

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { toMarkdown } from '../../reports';
 import { signApproval } from '../../security/signing';
 import * as msg from '../../workflows/messages';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { ROOT, Scenario, step, useHarness, waitForRecord } from './harness';
 
 jest.setTimeout(120_000);

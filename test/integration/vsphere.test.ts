@@ -11,7 +11,7 @@ import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { Document } from 'yaml';
-import type { RunRecord } from '../../workflows/record';
+import type { RunRecord } from '../../contracts/record';
 import { closeSessions } from '../../providers/vsphere/site';
 import { text } from '../../providers/vsphere/soap';
 import {

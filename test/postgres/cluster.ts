@@ -30,7 +30,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import type { JsonValue } from '../../compiler/plan';
+import type { JsonValue } from '../../contracts/plan';
 
 export const PG_BIN = process.env.DROVER_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 const AS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;

@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 import { ProviderError } from '../../providers/errors';
 import { createPostgres } from '../../providers/postgres';
 import type { OperationContext, OperationResult } from '../../providers/types';

@@ -1,7 +1,7 @@
 /** What a tabletop exercise finds, from its record; and how a typed answer is read. */
 import { parseAnswer } from '../../cli/tabletop';
 import { tabletopFindings } from '../../reports/gaps';
-import type { RunRecord, StepRecord } from '../../workflows/record';
+import type { RunRecord, StepRecord } from '../../contracts/record';
 
 const MIN = 60_000;
 

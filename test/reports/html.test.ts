@@ -2,7 +2,7 @@
 import { XMLParser } from 'fast-xml-parser';
 import { toHtml } from '../../reports/html';
 import { joinMarkup, markup, render, unsafeRaw } from '../../reports/template';
-import type { RunRecord, StepRecord } from '../../workflows/record';
+import type { RunRecord, StepRecord } from '../../contracts/record';
 
 const T0 = Date.UTC(2025, 0, 1);
 const SEC = 1000;

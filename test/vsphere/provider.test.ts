@@ -2,7 +2,7 @@
  * The vSphere provider against two real vCenter API peers (vcsim), operation by operation, without
  * Temporal (test/integration/vsphere.test.ts runs whole plans on a Temporal server).
  */
-import type { JsonObject, PlanSite } from '../../compiler/plan';
+import type { JsonObject, PlanSite } from '../../contracts/plan';
 import { ProviderError } from '../../providers/errors';
 import type { OperationContext, Provider } from '../../providers/types';
 import { createVsphere } from '../../providers/vsphere';

@@ -1,5 +1,5 @@
 /** The run record: what a run did, step by step; reports are made from it. Pure types. */
-import type { Mode, StepKind } from '../compiler/plan';
+import type { Mode, StepKind } from './plan';
 
 export type StepStatus =
   | 'pending'

@@ -1,5 +1,5 @@
 /** What the workflow sends to a step's activity and gets back. Pure types: workflows import them. */
-import type { JsonObject, Mode, PlanSite, Simulation, StepKind } from '../compiler/plan';
+import type { JsonObject, Mode, PlanSite, Simulation, StepKind } from './plan';
 
 export interface StepInput {
   /** The run's workflow id: injected faults count per run. */
