@@ -5,11 +5,17 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { formatDiagnostic } from '../compiler';
+import { compileDrill } from '../compiler/scenario';
 import { isPlainName, outsideOf } from '../compiler/paths';
 import { command, seedOption, TEXT_OR_JSON } from './commands';
 import { gitCommitOf } from '../activities/git';
 import { EXIT, UsageError, UserError, useColor } from './io';
+import { follow, runDetails, writeReports } from './runs';
+import { connectClient } from './temporal';
+import * as msg from '../workflows/messages';
+import { scoreDrill, scoreMarkdown } from '../reports/score';
 
 export const drillCommand = command({
   name: 'drill',
@@ -70,7 +76,6 @@ The workflow input, for the Temporal CLI or a schedule:
     const runbookText = read(file, 'runbook');
     const scenarioFile = join(dir, `${name}.yaml`);
     const scenarioText = read(scenarioFile, 'scenario');
-    const { compileDrill } = await import('../compiler/scenario');
     const commit = gitCommitOf(file, io.cwd);
     const compiled = compileDrill(runbookText, file, scenarioText, scenarioFile, {
       ...(commit ? { gitCommit: commit } : {}),
@@ -81,10 +86,6 @@ The workflow input, for the Temporal CLI or a schedule:
     if (!compiled.plan || !compiled.scenario) return EXIT.failed;
     const plan = compiled.plan;
     const workflowId = (values.id as string | undefined) ?? `drover-${plan.name}-drill-${name}`;
-    const { connectClient } = await import('./temporal');
-    const msg = await import('../workflows/messages');
-    const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
-    const { runDetails } = await import('./runs');
     const { client, connection } = await connectClient(io.env);
     try {
       try {
@@ -109,10 +110,8 @@ The workflow input, for the Temporal CLI or a schedule:
         `drill ${workflowId} started: scenario ${name} (seed ${plan.simulation!.seed}), ${plan.mode} mode against a simulated site of its own\n  ${compiled.scenario.description}\n`,
       );
       if (values.follow === false) return EXIT.ok;
-      const { follow, writeReports } = await import('./runs');
       const record = await follow(client, workflowId, out);
       if (!record) return EXIT.failed;
-      const { scoreDrill, scoreMarkdown } = await import('../reports/score');
       const score = scoreDrill(record)!;
       out.stdout(`\n${scoreMarkdown(score).join('\n')}\n${writeReports(record, io)}`);
       if (json) io.stdout(JSON.stringify({ ...record, score }, null, 2) + '\n');

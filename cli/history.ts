@@ -10,6 +10,8 @@ import type { CliIO } from './io';
 import type { Client } from '@temporalio/client';
 import type { RunSummary } from '../contracts/record';
 import { SEARCH_ATTRIBUTES } from '../workflows/search';
+import * as msg from '../workflows/messages';
+import { connectClient } from './temporal';
 
 /** One workload's achieved figures against its own objectives: reports/score.ts's WorkloadScore. */
 export interface WorkloadFigures {
@@ -67,7 +69,6 @@ the success rate of finished runs, and the mean achieved RTO.`,
     const limit = values.limit === undefined ? 50 : Number(values.limit);
     if (!Number.isInteger(limit) || limit < 1) throw new UsageError('--limit must be a positive whole number');
     const format = values.output ?? 'text';
-    const { connectClient } = await import('./temporal');
     const { client, connection } = await connectClient(io.env);
     try {
       const rows = await listRuns(client, io, plan !== undefined ? { plan } : {});
@@ -201,7 +202,6 @@ const STATUSES = ['running', 'completed', 'failed', 'canceled', 'terminated', 't
  * the query), the runs are listed and filtered here by their memo and workflow id instead.
  */
 export async function listRuns(client: Client, io: CliIO, filter: RunFilter): Promise<HistoryRow[]> {
-  const msg = await import('../workflows/messages');
   for (const v of [filter.plan, filter.mode])
     if (v !== undefined && !/^[A-Za-z0-9._-]+$/.test(v))
       throw new UsageError(`"${v}" is not a plan or mode name (letters, digits, . _ -)`);
@@ -277,7 +277,6 @@ export const listCommand = command({
           'timed-out': 'TimedOut',
         }[values.status]
       : undefined;
-    const { connectClient } = await import('./temporal');
     const { client, connection } = await connectClient(io.env);
     try {
       const rows = (

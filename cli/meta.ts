@@ -6,6 +6,7 @@ import { explain } from '../compiler/explain';
 import { command, TEXT_OR_JSON } from './commands';
 import { bashCompletion, fishCompletion, zshCompletion } from './completion';
 import { EXIT, UsageError, UserError } from './io';
+import { mainModule } from './lazy';
 import { VERSION } from './program';
 import { STARTERS } from './starters';
 import { didYouMean } from './suggest';
@@ -49,7 +50,7 @@ fish:  drover completion fish | source           (or save it as ~/.config/fish/c
     const shell = positionals[0]!;
     if (!(SHELLS as readonly string[]).includes(shell))
       throw new UsageError(`no completion for "${shell}": use one of ${SHELLS.join(', ')}${didYouMean(shell, SHELLS)}`);
-    const { COMMANDS } = await import('./main');
+    const { COMMANDS } = mainModule();
     const all = [...COMMANDS];
     io.stdout(shell === 'bash' ? bashCompletion(all) : shell === 'zsh' ? zshCompletion(all) : fishCompletion(all));
     return EXIT.ok;

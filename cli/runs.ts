@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import { formatDuration } from '../compiler';
+import { formatDuration, planHashOf } from '../compiler';
 import { fileNameOf } from '../compiler/paths';
 import type { SignedFields } from '../security/approval-message';
 import { signApproval } from '../security/signing';
@@ -11,18 +11,23 @@ import type { Command } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
-import { DEFAULT_ADDRESS } from './temporal';
+import { connectClient, DEFAULT_ADDRESS } from './temporal';
 import type { TemporalTarget } from './temporal';
 import { counts, objectiveLine, toJson, toMarkdown } from '../reports';
 import { readinessChecks, readinessMarkdown } from '../reports/readiness';
 import type { RunRecord, StepRecord } from '../contracts/record';
+import * as msg from '../workflows/messages';
 import type { ProgressCursor, ProgressDelta } from '../workflows/messages';
 import type { Mode, Plan } from '../compiler';
+import { MAX_PLAN_BYTES } from '../activities';
+import { unservedSites, unservedMessage, holdersOf, inUseMessage } from '../activities/preflight';
+import { heldWorkloads, registryId } from '../workflows/hold';
+import { withShards } from '../reports/collect';
+import { toHtml } from '../reports/html';
+import { toJunit } from '../reports/junit';
 
-/** Loaded lazily: `validate` and `plan` start fast without Temporal's client. */
+/** A client connected as the environment says, and the workflow's messages. */
 async function temporal(io: CliIO) {
-  const { connectClient } = await import('./temporal');
-  const msg = await import('../workflows/messages');
   const { client, connection, target } = await connectClient(io.env);
   return { client, connection, msg, target };
 }
@@ -169,7 +174,6 @@ async function savedPlan(file: string, io: CliIO, color: boolean): Promise<Plan>
       `${file} is not a plan saved by drover plan -o`,
       'save one with: drover plan <runbook> --mode <mode> -o plan.json',
     );
-  const { planHashOf } = await import('../compiler');
   if (planHashOf(plan) !== plan.planHash)
     throw new UserError(
       `${file} was edited after it was saved: its content no longer has its hash ${plan.planHash.slice(0, 12)}`,
@@ -290,7 +294,6 @@ function requirePointInTime(plan: Plan, point: string): Plan {
 
 /** The workflow input that runs exactly this plan (the worker does not compile again). */
 async function planInput(plan: Plan): Promise<{ plan: Plan }> {
-  const { MAX_PLAN_BYTES } = await import('../activities');
   const bytes = Buffer.byteLength(JSON.stringify(plan));
   if (bytes > MAX_PLAN_BYTES)
     throw new UserError(
@@ -302,8 +305,6 @@ async function planInput(plan: Plan): Promise<{ plan: Plan }> {
 
 /** Before a run starts: refused while a site has no worker, or another run holds its workloads. */
 async function preflight(client: Client, plan: Plan, workflowId: string, taskQueue: string): Promise<void> {
-  const { unservedSites, unservedMessage, holdersOf, inUseMessage } = await import('../activities/preflight');
-  const { heldWorkloads, registryId } = await import('../workflows/hold');
   const missing = await unservedSites(
     client,
     Object.values(plan.sites).map((s) => ({ site: s.name, taskQueue: s.taskQueue })),
@@ -364,7 +365,7 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
 
 /** What changed in one execution's record; from its whole record when its worker predates `progressSince`. */
 async function progressOf(client: Client, id: string, cursor: ProgressCursor): Promise<ProgressDelta | undefined> {
-  const { progressQuery, progressSince, progressSinceQuery } = await import('../workflows/messages');
+  const { progressQuery, progressSince, progressSinceQuery } = msg;
   const handle = client.workflow.getHandle(id);
   return handle.query(progressSinceQuery, cursor).catch(() =>
     handle.query(progressQuery).then(
@@ -413,12 +414,11 @@ async function fetchRecord(
   io: CliIO,
 ): Promise<RunRecord | undefined> {
   const root = await rootRecord(handle, status, io);
-  const { withShards } = await import('../reports/collect');
   return root ? withShards(client, root) : undefined;
 }
 
 async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Promise<RunRecord | undefined> {
-  const { progressQuery } = await import('../workflows/messages');
+  const { progressQuery } = msg;
   if (status === 'COMPLETED') return (await handle.result()) as RunRecord;
   if (status === 'FAILED') {
     try {
@@ -647,9 +647,9 @@ objective, for CI. json: the run record, for tools.`,
         format === 'json'
           ? toJson(record)
           : format === 'html'
-            ? (await import('../reports/html')).toHtml(record)
+            ? toHtml(record)
             : format === 'junit'
-              ? (await import('../reports/junit')).toJunit(record)
+              ? toJunit(record)
               : toMarkdown(record);
       if (values.out) writeFileOrSay(resolve(io.cwd, values.out), text, 'the report');
       else io.stdout(text);

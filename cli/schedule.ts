@@ -4,12 +4,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ScheduleAlreadyRunning, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { formatDiagnostic, parseDuration } from '../compiler';
+import { compileDrill } from '../compiler/scenario';
 import { command, seedOption, TEXT_OR_JSON } from './commands';
 import type { Values } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
+import { connectClient } from './temporal';
+import * as msg from '../workflows/messages';
 
 const SCHEDULED_BY = 'drover.dev/scheduled';
 
@@ -102,7 +106,6 @@ async function create(values: Values<typeof CREATE_OPTIONS>, file: string, io: C
     };
     const runbookText = read(file);
     const scenarioText = read(scenarioFile);
-    const { compileDrill } = await import('../compiler/scenario');
     const r = compileDrill(runbookText, file, scenarioText, scenarioFile);
     for (const d of r.diagnostics)
       io.stderr(formatDiagnostic(d, d.file === scenarioFile ? scenarioText : runbookText, { color }) + '\n');
@@ -119,9 +122,6 @@ async function create(values: Values<typeof CREATE_OPTIONS>, file: string, io: C
   const what = scenario ? `drill-${scenario}` : mode;
   const scheduleId = values.id ?? `drover-${name}-${what}`;
   const input = { runbook: file, mode, ...(scenario ? { scenario } : {}), ...(seed !== undefined ? { seed } : {}) };
-  const { connectClient } = await import('./temporal');
-  const msg = await import('../workflows/messages');
-  const { ScheduleAlreadyRunning, ScheduleOverlapPolicy } = await import('@temporalio/client');
   const { client, connection } = await connectClient(io.env);
   try {
     await client.schedule.create({
@@ -169,7 +169,6 @@ async function create(values: Values<typeof CREATE_OPTIONS>, file: string, io: C
 }
 
 async function list(io: CliIO, json: boolean): Promise<number> {
-  const { connectClient } = await import('./temporal');
   const { client, connection } = await connectClient(io.env);
   try {
     let n = 0;
@@ -208,8 +207,6 @@ async function list(io: CliIO, json: boolean): Promise<number> {
 }
 
 async function remove(id: string, io: CliIO, json: boolean): Promise<number> {
-  const { connectClient } = await import('./temporal');
-  const { ScheduleNotFoundError } = await import('@temporalio/client');
   const { client, connection } = await connectClient(io.env);
   try {
     await client.schedule.getHandle(id).delete();

@@ -7,6 +7,7 @@ import { SEARCH_ATTRIBUTES } from '../workflows/search';
 import { command } from './commands';
 import { findRunbooks } from './files';
 import { EXIT, UserError } from './io';
+import { droverWorker, temporalWorker } from './lazy';
 import { dataConverterOf, temporalTarget, unreachable } from './temporal';
 
 /** The pinned Temporal CLI that `npm run setup:temporal` builds. */
@@ -97,8 +98,8 @@ TEMPORAL_TLS_*, TEMPORAL_PROFILE. Logs are JSON lines on stderr.`,
     const sitesWanted = values.site ?? fromEnv;
     const queues = siteQueues(io.cwd, values.runbooks ?? ['runbooks'], sitesWanted);
     const orchestration = sitesWanted.length === 0 || values.orchestration === true;
-    const { NativeConnection, Runtime, DefaultLogger } = await import('@temporalio/worker');
-    const { createDroverWorkers, runWorkers } = await import('../worker');
+    const { NativeConnection, Runtime, DefaultLogger } = temporalWorker();
+    const { createDroverWorkers, runWorkers } = droverWorker();
     // The SDK's own warnings (e.g. site queues poll no workflows, by design) are noise for operators.
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const target = temporalTarget(io.env);

@@ -6,12 +6,18 @@
  * pick the exercise up where it is.
  */
 import { createInterface } from 'node:readline';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { formatDuration } from '../compiler';
 import { command } from './commands';
 import { compileFile, printDiagnostics } from './compile-file';
 import { EXIT, UsageError, UserError, useColor } from './io';
 import type { CliIO } from './io';
 import type { RunRecord, StepRecord } from '../contracts/record';
+import * as msg from '../workflows/messages';
+import { withShards } from '../reports/collect';
+import { findingsMarkdown, tabletopFindings } from '../reports/gaps';
+import { runDetails, writeReports } from './runs';
+import { connectClient } from './temporal';
 
 const HELP =
   'd = done, s = skipped, b <reason> = blocked; add " # <note>" to record a note; q = leave (the exercise keeps its place)';
@@ -43,9 +49,6 @@ From another terminal, the same steps can be answered with:
     if (!compiled.plan) return EXIT.failed;
     const plan = compiled.plan;
     const workflowId = values.id ?? `drover-${plan.name}-tabletop`;
-    const { connectClient } = await import('./temporal');
-    const msg = await import('../workflows/messages');
-    const { WorkflowExecutionAlreadyStartedError } = await import('@temporalio/client');
     const { client, connection } = await connectClient(io.env);
     const lines = io.stdin ? createInterface({ input: io.stdin, terminal: false })[Symbol.asyncIterator]() : undefined;
     try {
@@ -55,7 +58,7 @@ From another terminal, the same steps can be answered with:
           workflowId,
           args: [{ runbook: positionals[0]!, mode: 'tabletop' }],
           staticSummary: `${plan.name} · tabletop`,
-          staticDetails: (await import('./runs')).runDetails(plan),
+          staticDetails: runDetails(plan),
         });
         io.stdout(
           `tabletop exercise ${workflowId} started: ${plan.steps.filter((s) => s.kind === 'confirm').length} steps to walk, answering as ${by}\n`,
@@ -105,7 +108,6 @@ From another terminal, the same steps can be answered with:
           }
         }
       }
-      const { withShards } = await import('../reports/collect');
       const desc = await handle.describe();
       const root =
         desc.status.name === 'COMPLETED'
@@ -117,11 +119,9 @@ From another terminal, the same steps can be answered with:
           'see `drover status ' + workflowId + '`',
         );
       const record = await withShards(client, root);
-      const { findingsMarkdown, tabletopFindings } = await import('../reports/gaps');
       io.stdout(
         `\nexercise ${workflowId} ${record.status}\n${findingsMarkdown(tabletopFindings(record)).join('\n')}\n`,
       );
-      const { writeReports } = await import('./runs');
       io.stdout(writeReports(record, io));
       return EXIT.ok;
     } finally {
