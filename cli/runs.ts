@@ -1,6 +1,7 @@
 /** Commands that start and steer runs: run, status, approve, reject, dismiss, retry-step, skip-step, pause, resume, cancel, report. */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { formatDuration, planHashOf } from '../compiler';
 import { fileNameOf } from '../compiler/paths';
@@ -212,26 +213,15 @@ async function confirmed(plan: Plan, workflowId: string, io: CliIO, color: boole
 }
 
 /** One line typed on stdin, or undefined when it closes first (or there is none). */
-function readLine(stdin: NodeJS.ReadableStream | undefined): Promise<string | undefined> {
-  if (!stdin) return Promise.resolve(undefined);
-  return new Promise((done) => {
-    let text = '';
-    const finish = (line: string | undefined) => {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.pause();
-      done(line);
-    };
-    const onData = (d: Buffer | string) => {
-      text += d.toString();
-      const nl = text.indexOf('\n');
-      if (nl >= 0) finish(text.slice(0, nl));
-    };
-    const onEnd = () => finish(text.length ? text : undefined);
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.resume();
+async function readLine(stdin: NodeJS.ReadableStream | undefined): Promise<string | undefined> {
+  if (!stdin) return undefined;
+  const lines = createInterface({ input: stdin, terminal: false });
+  const line = await new Promise<string | undefined>((done) => {
+    lines.once('line', done);
+    lines.once('close', () => done(undefined));
   });
+  lines.close();
+  return line;
 }
 
 /**

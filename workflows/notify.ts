@@ -11,6 +11,7 @@
 import * as wf from '@temporalio/workflow';
 import type { Notification, NotifyActivities } from '../activities/notify';
 import type { NotifyEvent, PlanNotifyTarget, PlanStep } from '../contracts/plan';
+import { longestPath } from '../compiler/graph';
 import { describe } from './failures';
 import type { StepRecord } from '../contracts/record';
 
@@ -129,21 +130,11 @@ export function remainingCriticalPath(
   recs: ReadonlyMap<string, StepRecord>,
   now: number,
 ): number {
-  const left = new Map<string, number>();
-  let longest = 0;
-  for (const s of steps) {
+  return longestPath(steps, (s) => {
     const rec = recs.get(s.id);
-    const own =
-      rec && (rec.status === 'succeeded' || rec.status === 'skipped' || rec.status === 'failed')
-        ? 0
-        : rec?.status === 'running' && rec.startedAt !== undefined
-          ? Math.max(0, s.estimateMs - (now - rec.startedAt))
-          : s.estimateMs;
-    let before = 0;
-    for (const d of s.dependsOn) before = Math.max(before, left.get(d) ?? 0);
-    const total = before + own;
-    left.set(s.id, total);
-    longest = Math.max(longest, total);
-  }
-  return longest;
+    if (rec && (rec.status === 'succeeded' || rec.status === 'skipped' || rec.status === 'failed')) return 0;
+    if (rec?.status === 'running' && rec.startedAt !== undefined)
+      return Math.max(0, s.estimateMs - (now - rec.startedAt));
+    return s.estimateMs;
+  }).total;
 }
