@@ -13,8 +13,16 @@ export interface EstateOptions {
   groupSize?: number;
   /** Simulated latency of every step (a runbook duration, e.g. `1s`). */
   latency?: string;
+  /**
+   * Every step's estimate (default: restore 3m, waitReady 1m, the rest the compiler's defaults). The
+   * benchmark gives its simulated latency, so that the plan's critical path, and the order ready steps
+   * start in (longest path to the end first), are those of the run it measures.
+   */
+  estimates?: string;
   name?: string;
 }
+
+const ESTIMATED = ['sync', 'snapshot', 'restore', 'network', 'testNetwork', 'powerOn', 'waitReady', 'validate'];
 
 export function generateEstate(opts: EstateOptions): string {
   const groupSize = opts.groupSize ?? 25;
@@ -52,7 +60,11 @@ export function generateEstate(opts: EstateOptions): string {
     },
     objectives: { rpo: '15m', rto: '4h' },
     maxParallel: 500,
-    defaults: { estimates: { restore: '3m', waitReady: '1m' } },
+    defaults: {
+      estimates: opts.estimates
+        ? Object.fromEntries(ESTIMATED.map((action) => [action, opts.estimates]))
+        : { restore: '3m', waitReady: '1m' },
+    },
     sites: {
       protected: { name: 'east', provider: 'simulator' },
       recovery: { name: 'west', provider: 'simulator', maxParallel: 500 },

@@ -8,14 +8,14 @@
  * once and the most history events in any one, and workflow tasks that timed out or failed (each a stall).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import winston from 'winston';
 import { compile } from '../compiler';
 import type { Plan, PlanStep } from '../compiler';
-import { isActivityStep } from '../compiler/partition';
+import { ROOT as ROOT_EXECUTION, isActivityStep, ownerOfStepId, partitionPlan } from '../compiler/partition';
 import { simulatedLatencyMs } from '../providers/simulator';
 import { longestPath } from '../compiler/graph';
 import { createDroverWorkers } from '../worker';
@@ -33,7 +33,7 @@ const ROOT = join(__dirname, '..', '..');
 
 export async function executionBench(workloads: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'drover-bench-'));
-  const text = generateEstate({ workloads, latency: '1s', name: `bench-${workloads}` });
+  const text = generateEstate({ workloads, latency: '1s', estimates: '1s', name: `bench-${workloads}` });
   writeFileSync(join(dir, 'runbook.yaml'), text);
   const plan = compile(text, { file: 'runbook.yaml', mode: 'test' }).plan!;
   Runtime.install({ logger: new DefaultLogger('ERROR') });
@@ -57,6 +57,7 @@ export async function executionBench(workloads: number): Promise<void> {
     const runs = workers.map((w) => w.run());
     const t0 = Date.now();
     const cpu0 = cpuSeconds();
+    const use = cpuUse();
     const handle = await env.client.workflow.start(WORKFLOW_TYPE, {
       taskQueue: 'drover',
       workflowId: `bench-${workloads}`,
@@ -65,6 +66,7 @@ export async function executionBench(workloads: number): Promise<void> {
     const root = (await handle.result()) as RunRecord;
     const wallMs = Date.now() - t0;
     const cpu = cpuSince(cpu0);
+    const busy = use.stop();
     const parts = await shardRecords(env.client, root);
     const executions = [{ record: root, id: root.workflowId }, ...parts.map((p) => ({ record: p, id: p.workflowId }))];
     const perExecution = await Promise.all(
@@ -83,10 +85,32 @@ export async function executionBench(workloads: number): Promise<void> {
     );
     for (const w of workers) w.shutdown();
     await Promise.allSettled(runs);
-    report(mergeRecords(root, parts), plan, perExecution, workloads, { wallMs, cpu }, raw);
+    report(mergeRecords(root, parts), plan, perExecution, workloads, { wallMs, cpu, busy }, raw);
   } finally {
     await env.teardown();
   }
+}
+
+/** Samples the CPU the workers and the server use, every 5 s until `stop`: cores in use per window. */
+function cpuUse(): { stop(): number[] } {
+  const windows: number[] = [];
+  let last = cpuSeconds();
+  let at = Date.now();
+  const sample = () => {
+    const now = cpuSeconds();
+    const t = Date.now();
+    windows.push((now.workers + now.server - last.workers - last.server) / ((t - at) / 1000));
+    last = now;
+    at = t;
+  };
+  const timer = setInterval(sample, 5000);
+  return {
+    stop() {
+      clearInterval(timer);
+      if (Date.now() - at > 1000) sample();
+      return windows;
+    },
+  };
 }
 
 const STALLS = ['WORKFLOW_TASK_TIMED_OUT', 'WORKFLOW_TASK_FAILED'];
@@ -121,6 +145,33 @@ function waves(record: RunRecord, plan: Plan, t0: number): string {
   return ordered.map(([p, { start, end }]) => `P${p} ${sec(start - t0)}–${sec(end - t0)} s`).join('; ');
 }
 
+/**
+ * How long ready steps waited: from the end of a step's last dependency to its start, for dependencies in
+ * the same execution and for those in another (an export, relayed by the root: two signals).
+ */
+function dependencyWaits(record: RunRecord, plan: Plan): string {
+  const partition = partitionPlan(plan);
+  const owner = (id: string) => (partition ? ownerOfStepId(partition, id) : ROOT_EXECUTION);
+  const byId = new Map(record.steps.map((s) => [s.id, s]));
+  const same: number[] = [];
+  const across: number[] = [];
+  for (const step of plan.steps) {
+    const rec = byId.get(step.id);
+    if (rec?.startedAt === undefined || step.dependsOn.length === 0) continue;
+    let last: { end: number; id: string } | undefined;
+    for (const d of step.dependsOn) {
+      const end = byId.get(d)?.endedAt;
+      if (end !== undefined && (!last || end > last.end)) last = { end, id: d };
+    }
+    if (!last) continue;
+    (owner(last.id) === owner(step.id) ? same : across).push(rec.startedAt - last.end);
+  }
+  const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor(p * (xs.length - 1))] ?? 0;
+  const say = (xs: number[]) =>
+    xs.length ? `${xs.length} steps, median ${q(xs, 0.5)} ms, p95 ${q(xs, 0.95)} ms, most ${q(xs, 1)} ms` : 'none';
+  return `wait from a step's last dependency to its start: in one execution ${say(same)}; across executions ${say(across)}`;
+}
+
 interface ExecutionStats {
   id: string;
   events: number;
@@ -136,10 +187,10 @@ function report(
   plan: Plan,
   executions: ExecutionStats[],
   workloads: number,
-  run: { wallMs: number; cpu: CpuSeconds },
+  run: { wallMs: number; cpu: CpuSeconds; busy: number[] },
   raw: RawFigures,
 ): void {
-  const { wallMs, cpu } = run;
+  const { wallMs, cpu, busy } = run;
   const simulated = (s: PlanStep) =>
     !isActivityStep(s) ? 0 : simulatedLatencyMs(plan.simulation!, s.kind, s.workload, 1);
   const firstStart = Math.min(...record.steps.filter((s) => s.startedAt).map((s) => s.startedAt!));
@@ -181,6 +232,9 @@ function report(
   console.log(
     `  per activity: Drover ${(events / activity.length).toFixed(2)} history events, CPU ${perStep(cpu.workers, activity.length)} ms in the workers, ${perStep(cpu.server, activity.length)} ms in the server; raw ${(raw.events / raw.activities).toFixed(2)} events, ${perStep(raw.cpu.workers, raw.activities)} ms, ${perStep(raw.cpu.server, raw.activities)} ms`,
   );
+  console.log(
+    `  CPU in use, workers and server, cores in each 5 s of the run (this machine has ${availableParallelism()}): ${busy.map((c) => c.toFixed(1)).join(' ')}`,
+  );
   console.log(`  most activities pending in one execution: ${byPending.pending} (${byPending.id}; limit 500)`);
   console.log(
     `  most history events in one execution: ${byEvents.events} (${byEvents.id}; limit 10,240); in all: ${executions.reduce((n, e) => n + e.events, 0)}`,
@@ -189,6 +243,14 @@ function report(
     `  history events of the root execution: ${executions[0]!.events}; workflow tasks timed out or failed: ${stalls}`,
   );
   console.log(`  priority waves (from the run's start): ${waves(record, plan, firstStart)}`);
+  console.log(`  ${dependencyWaits(record, plan)}`);
+  const over = activity
+    .filter((r) => r.endedAt !== undefined)
+    .map((r) => r.endedAt! - r.startedAt! - simulatedLatencyMs(plan.simulation!, r.kind, r.workload, 1));
+  const q = (p: number) => [...over].sort((a, b) => a - b)[Math.floor(p * (over.length - 1))] ?? 0;
+  console.log(
+    `  a step's time beyond its simulated latency (scheduling, dispatch, the simulator's store, the completion's workflow task): median ${q(0.5)} ms, p95 ${q(0.95)} ms`,
+  );
   for (const e of executions) for (const f of e.failures) console.log(`  workflow task failed in ${e.id}, ${f}`);
   console.log(
     `  largest history: ${(byBytes.bytes / 1e6).toFixed(1)} MB (${byBytes.id}; Temporal warns at 10 MB, a gRPC message holds 4 MB)`,

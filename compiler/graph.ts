@@ -75,6 +75,47 @@ export function topologicalOrder<T extends { id: string; dependsOn: readonly str
   return out.length === items.length ? out : undefined;
 }
 
+/**
+ * For each item of a topologically ordered DAG, the longest path by weight from its start to the end of the
+ * graph, its own weight included: the rank a list scheduler starts ready work by (the critical path first).
+ * `beyond` gives, for items with dependents outside `ordered`, the longest such path known elsewhere.
+ */
+export function pathsToEnd<T extends { id: string; dependsOn: readonly string[] }>(
+  ordered: readonly T[],
+  weight: (item: T) => number,
+  beyond: Readonly<Record<string, number>> = {},
+): Map<string, number> {
+  const paths = new Map<string, number>();
+  /** The longest path from the start of any dependent seen so far, by the id it depends on. */
+  const after = new Map<string, number>();
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const item = ordered[i]!;
+    const path = Math.max(weight(item) + (after.get(item.id) ?? 0), beyond[item.id] ?? 0);
+    paths.set(item.id, path);
+    for (const dep of item.dependsOn) if (path > (after.get(dep) ?? 0)) after.set(dep, path);
+  }
+  return paths;
+}
+
+/**
+ * For each item of a topologically ordered DAG, the longest path by weight from the start of the graph to
+ * its end, its own weight included (its earliest finish). `before` gives, for dependencies outside
+ * `ordered`, their earliest finish known elsewhere.
+ */
+export function pathsFromStart<T extends { id: string; dependsOn: readonly string[] }>(
+  ordered: readonly T[],
+  weight: (item: T) => number,
+  before: Readonly<Record<string, number>> = {},
+): Map<string, number> {
+  const finish = new Map<string, number>();
+  for (const item of ordered) {
+    let start = 0;
+    for (const dep of item.dependsOn) start = Math.max(start, finish.get(dep) ?? before[dep] ?? 0);
+    finish.set(item.id, start + weight(item));
+  }
+  return finish;
+}
+
 /** The longest path by weight through a topologically ordered DAG. */
 export function longestPath<T extends { id: string; dependsOn: readonly string[] }>(
   ordered: readonly T[],

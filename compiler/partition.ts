@@ -18,6 +18,7 @@
  */
 import type { Budget, Partition, Plan, PlanStep, ShardSpec, StepKind } from '../contracts/plan';
 import { MAX_PENDING_PER_EXECUTION } from '../contracts/plan';
+import { pathsFromStart, pathsToEnd } from './graph';
 
 /** Activity steps per shard aimed at: with about six history events per step, well under 10,240. */
 export const DEFAULT_SHARD_SIZE = 600;
@@ -160,6 +161,13 @@ export function partitionPlan(plan: Plan, shardSize = DEFAULT_SHARD_SIZE): Parti
   }
   root.budget = budgets[0]!;
   shards.forEach((s, i) => (s.budget = budgets[i + 1]!));
+  const toEnd = pathsToEnd(plan.steps, (s) => s.estimateMs);
+  const fromStart = pathsFromStart(plan.steps, (s) => s.estimateMs);
+  for (const s of shards)
+    s.paths = {
+      exportsToEndMs: Object.fromEntries(s.exports.map((id) => [id, toEnd.get(id)!])),
+      importsFromStartMs: Object.fromEntries(s.imports.map((id) => [id, fromStart.get(id)!])),
+    };
   return { shardSize: size, root, shards, importers, workloadShard, groupShard, people };
 }
 

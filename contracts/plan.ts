@@ -221,7 +221,18 @@ export interface ShardSpec {
   imports: string[];
   /** Its steps that another execution depends on. */
   exports: string[];
+  /**
+   * What the shard cannot see of the plan's longest paths, to start its ready steps by (workflows/engine.ts),
+   * over the whole plan by estimates: for each export, the longest chain from its start to the plan's end;
+   * for each import, the longest chain from the plan's start to its end.
+   */
+  paths?: ShardPaths;
   budget: Budget;
+}
+
+export interface ShardPaths {
+  exportsToEndMs: Record<string, number>;
+  importsFromStartMs: Record<string, number>;
 }
 
 /** How a large plan is split across one root execution and child executions (compiler/partition.ts). */

@@ -1,21 +1,27 @@
 /**
- * Replays a recorded history of a real run (the webshop in test mode, with a worker killed mid-run)
- * against the current workflow code. A change to the interpreter that would break runs already in
- * flight (a DR run can last hours) fails here: guard it with `patched()` instead.
- * Re-record after an intended, patched change: RECORD_HISTORY=1 npx jest test/integration/crash.
+ * Replays recorded histories of real runs (the webshop in test mode, with a worker killed mid-run) against
+ * the current workflow code. A change to the interpreter that would break runs already in flight (a DR
+ * run can last hours) fails here: guard it with `patched()` instead. After an intended, patched change,
+ * record a run of the new code beside the old ones (which keep the unpatched path replaying):
+ * RECORD_HISTORY=webshop-test-crash-<what changed> npx jest test/integration/crash.
+ *
+ * - webshop-test-crash: before the critical-path-first start order (plan order).
+ * - webshop-test-crash-critical-path: with it (the patch marker drover-critical-path-first-v1).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 
-test('the current workflow code replays the recorded webshop run', async () => {
+const HISTORIES = readdirSync(join(__dirname, 'histories'))
+  .filter((f) => f.endsWith('.pb'))
+  .map((f) => f.slice(0, -3));
+
+test.each(HISTORIES)('the current workflow code replays the recorded run %s', async (name) => {
   Runtime.install({ logger: new DefaultLogger('ERROR') });
-  const history = temporal.api.history.v1.History.decode(
-    readFileSync(join(__dirname, 'histories', 'webshop-test-crash.pb')),
-  );
+  const history = temporal.api.history.v1.History.decode(readFileSync(join(__dirname, 'histories', `${name}.pb`)));
   expect(history.events.length).toBeGreaterThan(100);
   await expect(
-    Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, 'webshop-test-crash'),
+    Worker.runReplayHistory({ workflowsPath: require.resolve('../workflows') }, history, name),
   ).resolves.toBeUndefined();
 });

@@ -19,7 +19,16 @@ import type { StepInput, StepOutcome } from '../contracts/activities';
 import { MinHeap } from '../compiler/graph';
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
 import { POINT_OF_NO_RETURN } from '../contracts/plan';
-import type { Budget, JsonObject, PlanSite, PlanStep, RetryPolicy, Simulation, StepKind } from '../contracts/plan';
+import type {
+  Budget,
+  JsonObject,
+  PlanSite,
+  PlanStep,
+  RetryPolicy,
+  ShardPaths,
+  Simulation,
+  StepKind,
+} from '../contracts/plan';
 import { Compensation } from './compensation';
 import { SCHEDULE_TO_START_MS, attemptsOf, describe, unserved } from './failures';
 import type { Notifier } from './notify';
@@ -27,8 +36,12 @@ import { remainingCriticalPath } from './notify';
 import { People } from './people';
 import type { RunRecord, StepRecord } from '../contracts/record';
 import { Slots } from './slots';
+import { criticalPathFirst, planOrder } from './start-order';
+import type { StartOrder } from './start-order';
 
 const HEARTBEAT_TIMEOUT_MS = 10_000;
+/** Ready steps start longest path to the plan's end first; runs recorded before it, in plan order. */
+const CRITICAL_PATH_FIRST = 'drover-critical-path-first-v1';
 const NO_TIMEOUT_MS = 7 * 24 * 3_600_000;
 
 /**
@@ -48,6 +61,8 @@ export interface EngineSpec {
   simulation?: Simulation;
   /** Local steps that other executions depend on. */
   exports?: ReadonlySet<string>;
+  /** In a shard, the plan's longest paths through its exports and imports (ShardSpec.paths). */
+  paths?: ShardPaths;
   /** The record whose `steps` this engine fills and whose `events` it appends to. */
   record: RunRecord;
   /** A failover's choices, given to its promote steps: when it began, which point, whether loss is accepted. */
@@ -77,7 +92,9 @@ export class StepEngine {
   private readonly waitingOn: Map<string, number>;
   /** Local dependents of every step id seen, local or imported. */
   private readonly dependents = new Map<string, string[]>();
+  /** Ready steps, by their place in the start order (`order.position` maps it back to the plan's). */
   private readonly ready = new MinHeap();
+  private readonly order: StartOrder;
   private readonly running = new Set<string>();
   private readonly slots: Slots;
   private readonly finished: { id: string; ok: boolean }[] = [];
@@ -114,7 +131,8 @@ export class StepEngine {
       this.recs.set(s.id, r);
       spec.record.steps.push(r);
     }
-    spec.steps.forEach((s, i) => s.dependsOn.length === 0 && this.ready.push(i));
+    this.order = wf.patched(CRITICAL_PATH_FIRST) ? criticalPathFirst(spec.steps, spec.paths) : planOrder(spec.steps);
+    spec.steps.forEach((s, i) => s.dependsOn.length === 0 && this.ready.push(this.order.place[i]!));
     this.slots = new Slots(spec.budget);
     const event = (text: string) => spec.event(text);
     const stopping = () => this.stopping;
@@ -212,15 +230,16 @@ export class StepEngine {
     if (this.paused || this.stopping) return;
     const held: number[] = [];
     while (this.ready.size > 0) {
-      const i = this.ready.pop();
+      const k = this.ready.pop();
+      const i = this.order.position[k]!;
       const step = this.spec.steps[i]!;
       if (!this.slots.has(step)) {
-        held.push(i);
+        held.push(k);
         continue;
       }
       this.launch(step);
     }
-    for (const i of held) this.ready.push(i);
+    for (const k of held) this.ready.push(k);
   }
 
   private launch(step: PlanStep): void {
@@ -268,7 +287,7 @@ export class StepEngine {
     for (const d of this.dependents.get(id) ?? []) {
       const left = this.waitingOn.get(d)! - 1;
       this.waitingOn.set(d, left);
-      if (left === 0) this.ready.push(this.position.get(d)!);
+      if (left === 0) this.ready.push(this.order.place[this.position.get(d)!]!);
     }
   }
 

@@ -57,6 +57,7 @@ export async function runPlanShard(input: ShardInput): Promise<ShardResult> {
     runId: input.runId,
     ...(plan.simulation ? { simulation: plan.simulation } : {}),
     exports: new Set(input.shard.exports),
+    ...(input.shard.paths ? { paths: input.shard.paths } : {}),
     record,
     event,
     notifier,

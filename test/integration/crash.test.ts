@@ -3,7 +3,8 @@
  * completes, and every VM was powered on exactly once (activities are idempotent, and Temporal resumes
  * from the last completed step). The worker is the real `drover worker` (dist/, built by pretest).
  *
- * With RECORD_HISTORY=1 it also saves this run's history for the replay test (test/replay.test.ts).
+ * With RECORD_HISTORY=<name> it also saves this run's history as test/histories/<name>.pb for the replay
+ * test (test/replay.test.ts), which replays every history there.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -54,7 +55,7 @@ test('SIGKILL of the worker mid-run: the run completes and every VM is powered o
       // Binary protobuf: JSON history decoding is broken in SDK 1.24.0 (protobufjs 7 and 8 mixed).
       const history = await handle.fetchHistory();
       writeFileSync(
-        join(ROOT, 'test', 'histories', 'webshop-test-crash.pb'),
+        join(ROOT, 'test', 'histories', `${process.env.RECORD_HISTORY}.pb`),
         temporal.api.history.v1.History.encode(history).finish(),
       );
     }
