@@ -24,6 +24,16 @@ import type { RunInput } from './run-state';
 import { runPlanShard } from './shard';
 import type { ShardInput } from './shard';
 
+/**
+ * Shards told to commit at once close at once, and each closes with its record as its result (~300 bytes
+ * a step, ~170 kB for a shard of 600 activity steps), which the root's history takes while a workflow task
+ * of the root may be running: above 2 MB of such buffered events the server force-closes that task
+ * (WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND, seen at 2,000 workloads). So the commit goes out to this
+ * many shards at a time, each turn once the one before has closed: about 500 kB of results at once.
+ */
+const COMMIT_TURN_SHARDS = 3;
+const COMMIT_IN_TURNS = 'drover-commit-in-turns-v1';
+
 const DECISION_SIGNALS: Record<DecisionKind, SignalDefinition<[StepDecisionInput]> | undefined> = {
   approved: msg.approveSignal,
   rejected: msg.rejectSignal,
@@ -50,6 +60,8 @@ export class Root {
   private readonly undoneBy = new Map<string, Set<number>>();
   private readonly finished = new Set<number>();
   private readonly closed = new Set<number>();
+  /** The commit has gone out to some shard: the run's outcome is decided (commitInTurns). */
+  private committed = false;
   private readonly decided = new Map<string, Set<string>>();
 
   constructor(
@@ -116,7 +128,9 @@ export class Root {
     }
     if (!this.stopReason) await window();
     if (!this.stopReason) {
-      for (const s of this.shards) this.control(s.index).commit = true;
+      // Outside the run's cancellation scope, as the wait for the shards to close below.
+      if (wf.patched(COMMIT_IN_TURNS)) await wf.CancellationScope.nonCancellable(() => this.commitInTurns());
+      else for (const s of this.shards) this.control(s.index).commit = true;
     } else {
       this.record.status = this.stopReason === 'rollback' ? 'rolling-back' : 'compensating';
       await this.engine.compensation.run();
@@ -125,6 +139,20 @@ export class Root {
       await wf.condition(() => this.closed.size === n);
       await mail;
     });
+  }
+
+  /**
+   * Tells every shard to commit, COMMIT_TURN_SHARDS at a time, each turn once the one before has closed.
+   * The run is committed from the first turn: a cancel or rollback arriving meanwhile stops no one (a
+   * shard told to commit ignores it too); it is only noted.
+   */
+  private async commitInTurns(): Promise<void> {
+    this.committed = true;
+    for (let i = 0; i < this.shards.length; i += COMMIT_TURN_SHARDS) {
+      const turn = this.shards.slice(i, i + COMMIT_TURN_SHARDS).map((s) => s.index);
+      for (const k of turn) if (!this.closed.has(k)) this.control(k).commit = true;
+      await wf.condition(() => turn.every((k) => this.closed.has(k)));
+    }
   }
 
   /** A shard's report: relay its exports and undos, note that it finished, or stop everyone. */
@@ -171,6 +199,10 @@ export class Root {
 
   /** Stops every execution: past the point of no return an abort or cancel halts (nothing undone). */
   stopAll(wanted: StopReason): void {
+    if (this.committed) {
+      this.event(`${wanted} asked after the run committed: nothing is stopped or undone`);
+      return;
+    }
     const reason = this.engine.settle(wanted);
     if (wanted === 'cancel') this.engine.cancelled = true;
     if (this.stopReason && !(reason === 'rollback' && this.stopReason === 'halt')) return;

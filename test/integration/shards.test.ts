@@ -95,6 +95,15 @@ test('a split plan runs test then cleanup across shards, in graph order, and lea
       const desc = await t.h.env.client.workflow.getHandle(shard.workflowId).describe();
       expect(desc.parentExecution?.workflowId).toBe(root.workflowId);
     }
+    // The commit goes out three shards at a time, each turn once the one before has closed (workflows/root.ts).
+    const history = await t.h.env.client.workflow.getHandle(root.workflowId).fetchHistory();
+    const closedOrder = (history.events ?? [])
+      .map((e) => e.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId)
+      .filter((id): id is string => id !== undefined && id !== null)
+      .map((id) => Number(id.slice(id.lastIndexOf('-') + 1)));
+    expect(closedOrder).toHaveLength(5);
+    expect(closedOrder.slice(0, 3).sort()).toEqual([0, 1, 2]);
+    expect(closedOrder.slice(3).sort()).toEqual([3, 4]);
 
     const cleanup = await s.runToEnd('cleanup');
     expect(cleanup.status).toBe('succeeded');
