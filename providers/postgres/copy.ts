@@ -177,9 +177,12 @@ async function copyBaseBackup(copy: PgNode, base: string, ctx: OperationContext)
 export const startCopy: PgOperation = async (copy, ctx) => {
   if (!existsSync(join(copy.dataDir, RESTORED)))
     throw new ProviderError('InvalidState', `${copy.label} has not been restored`);
-  if (await running(copy)) return { changed: false, message: `${copy.label} is already running` };
+  // Already started (by an attempt that was cancelled or whose worker died): done only once it has left
+  // recovery and accepts writes; until then this attempt waits for it as the first one would have.
+  const already = await running(copy);
+  if (already && (await acceptsWrites(copy))) return { changed: false, message: `${copy.label} is already running` };
   const { target } = JSON.parse(readFileSync(join(copy.dataDir, RESTORED), 'utf8')) as { target: string };
-  await start(copy, ctx.signal).catch(() => undefined);
+  if (!already) await start(copy, ctx.signal).catch(() => undefined);
   const log = join(copy.dataDir, 'drover-server.log');
   for (;;) {
     if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
@@ -205,11 +208,17 @@ export const startCopy: PgOperation = async (copy, ctx) => {
       `${copy.label} reached the end of the archive without reaching ${target}: the archive does not cover that time`,
     );
   return {
-    changed: true,
-    message: `${copy.label} recovered and promoted (${target === 'latest' ? 'to the end of the available WAL' : stopped}); it accepts writes, isolated on 127.0.0.1:${copy.port}`,
+    changed: !already,
+    message: `${copy.label} ${already ? '(started by an earlier attempt) ' : ''}recovered and promoted (${target === 'latest' ? 'to the end of the available WAL' : stopped}); it accepts writes, isolated on 127.0.0.1:${copy.port}`,
     ...(target !== 'latest' ? { recoveryPointAt: Date.parse(target) } : {}),
   };
 };
+
+async function acceptsWrites(copy: PgNode): Promise<boolean> {
+  if (!(await answers(copy))) return false;
+  const [r] = await query<{ recovery: boolean }>(copy, 'SELECT pg_is_in_recovery() AS recovery');
+  return r?.recovery === false;
+}
 
 /** The server log's own reason (its FATAL/PANIC lines), else its last lines. */
 function whyStopped(log: string): string {

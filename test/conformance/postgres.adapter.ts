@@ -81,6 +81,22 @@ function timelineOf(dataDir: string): number {
 }
 
 /** What a server's data directory and the server itself show; `exists: false` for a missing folder. */
+/**
+ * A server's state once it is not between two states: a server starting or stopping (running, not yet
+ * answering), or the test copy still recovering towards its target (it is promoted at the end), settles
+ * by itself within seconds, as a VM whose power-on task goes on after a cancel. Waits up to 15 s for that;
+ * a server stuck in between is reported as it is, and compared as such.
+ */
+async function settledState(pair: PgPair, node: PgNode, copy = false) {
+  const end = Date.now() + 15_000;
+  for (;;) {
+    const state = await serverState(pair, node);
+    const between = state.exists && state.running && (!state.answers || (copy && state.inRecovery === true));
+    if (!between || Date.now() > end) return state;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 async function serverState(pair: PgPair, node: PgNode) {
   const dir = node.dataDir;
   if (!existsSync(dir)) return { exists: false };
@@ -282,9 +298,9 @@ export const postgresAdapter: ConformanceAdapter<PostgresFixture> = {
     observe(fx);
     const { pair } = fx;
     return {
-      east: await serverState(pair, pair.primary),
-      west: await serverState(pair, pair.standby),
-      testCopy: await serverState(pair, fx.copy),
+      east: await settledState(pair, pair.primary),
+      west: await settledState(pair, pair.standby),
+      testCopy: await settledState(pair, fx.copy, true),
       // What the pair's folder holds (data dirs, archive, logs, the copy): a copy left half-made shows here.
       folders: readdirSync(pair.root).sort(),
     };
