@@ -144,7 +144,7 @@ export class Root {
   /**
    * Tells every shard to commit, COMMIT_TURN_SHARDS at a time, each turn once the one before has closed.
    * The run is committed from the first turn: a cancel or rollback arriving meanwhile stops no one (a
-   * shard told to commit ignores it too); it is only noted.
+   * shard told to commit ignores it too); it is only noted. A shard failing meanwhile fails the run.
    */
   private async commitInTurns(): Promise<void> {
     this.committed = true;
@@ -200,7 +200,9 @@ export class Root {
   /** Stops every execution: past the point of no return an abort or cancel halts (nothing undone). */
   stopAll(wanted: StopReason): void {
     if (this.committed) {
-      this.event(`${wanted} asked after the run committed: nothing is stopped or undone`);
+      // Past the commit nothing is stopped or undone; a shard that failed while closing still fails the run.
+      if (wanted === 'abort') this.stopReason ??= this.engine.settle(wanted);
+      else this.event(`${wanted} asked after the run committed: nothing is stopped or undone`);
       return;
     }
     const reason = this.engine.settle(wanted);
