@@ -2,6 +2,7 @@
  * The plan activity: compiling a runbook on the worker, so the plan, its hash and git commit are in
  * history; for a large plan, its skeleton, or one shard's slice after checking the plan hash.
  */
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../compiler';
 import { shardPlanOf, skeletonOf } from '../compiler/partition';
@@ -22,8 +23,13 @@ export function createPlanActivities(compiler: RunbookCompiler) {
      * shard's slice, after checking that the runbook still compiles to the plan the run started with.
      */
     async compileRunbook(input: CompileInput): Promise<Plan> {
+      // Heartbeats around the (synchronous) compile: a worker that dies here is noticed within the
+      // heartbeat timeout (workflows/common.ts), not at the end of the minute the compile may take.
+      Context.current().heartbeat();
       const text = await compiler.read(input.runbook);
+      Context.current().heartbeat();
       const { plan, partition } = compiler.compile(input, text);
+      Context.current().heartbeat();
       if (input.shard !== undefined) {
         if (plan.planHash !== input.planHash || !partition || !partition.shards[input.shard]) {
           throw ApplicationFailure.create({

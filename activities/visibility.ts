@@ -1,6 +1,7 @@
 /**
  * Which of Drover's search attributes the namespace has registered (workflows/visibility.ts asks before it
- * sets them: an unregistered one would fail the workflow task). A local activity of the orchestration worker.
+ * sets them: an unregistered one would fail the workflow task). An activity of the orchestration worker
+ * (a local one in runs recorded before `drover-search-attributes-by-activity-v1`).
  */
 import { Context } from '@temporalio/activity';
 

@@ -7,6 +7,8 @@
  *
  * - webshop-test-crash: before the critical-path-first start order (plan order).
  * - webshop-test-crash-critical-path: with it (the patch marker drover-critical-path-first-v1).
+ * - webshop-test-crash-sa-activity: the search-attribute check as an activity, not a local one (the marker
+ *   drover-search-attributes-by-activity-v1; workflows/visibility.ts says why).
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';

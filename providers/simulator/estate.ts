@@ -45,7 +45,11 @@ export async function effects(site: PlanSite, cwd = process.cwd()): Promise<Reco
  * at the other) for every workload that has no record yet. Runs do this lazily; tests and drills call it
  * to have a "before" to compare with.
  */
-export async function seedSite(plan: Plan, cwd = process.cwd()): Promise<void> {
+export async function seedSite(
+  plan: Plan,
+  cwd = process.cwd(),
+  heartbeat: () => void = () => undefined,
+): Promise<void> {
   const sites = Object.values(plan.sites);
   for (const w of plan.workloads) {
     // A workload another provider serves (a PostgreSQL pair in a mixed plan) has nothing on a simulated site.
@@ -61,11 +65,12 @@ export async function seedSite(plan: Plan, cwd = process.cwd()): Promise<void> {
         site,
         peer,
         attempt: 1,
-        heartbeat: () => undefined,
+        heartbeat,
         signal: new AbortController().signal,
         ...(plan.simulation ? { simulation: plan.simulation } : {}),
       };
       await updateWorkload(storeFor(site, cwd), site, ctx, params, () => undefined);
     }
+    heartbeat();
   }
 }
