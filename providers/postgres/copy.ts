@@ -4,7 +4,7 @@
  * customer's backups keep, plus `restore_command`), or from a base backup of the standby. PITR can stop
  * short silently (`pg_ctl start -w` returns 0): the copy is checked against its target.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, chownSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { ProviderError } from '../errors';
 import type { OperationContext } from '../types';
@@ -46,6 +46,11 @@ export const removeSnapshot: PgOperation = async (copy) => ({
  * restore (test): the copy's data (the declared base backup for `from: archive`, a pg_basebackup of the
  * standby for `from: standby`) and its recovery settings: its own port, loopback only, no primary, no
  * archiving, the archive's `restore_command`, the target time.
+ *
+ * Whole or not at all: the copy is built in a staging folder beside its dataDir (`<dataDir>.drover-partial`),
+ * marked as Drover's, then renamed into place. A worker killed mid-backup leaves only the staging folder,
+ * which the retry (or cleanup's deleteCopy) removes by its name; never a dataDir that the retry would refuse
+ * as not Drover's and that cleanup would leave behind.
  */
 export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
   return async (copy, ctx, p) => {
@@ -53,89 +58,112 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
     const from = s.test?.from ?? 'archive';
     if (existsSync(join(copy.dataDir, RESTORED)))
       return { changed: false, message: `${copy.label} is already restored in ${copy.dataDir}` };
-    if (existsSync(copy.dataDir) && existsSync(join(copy.dataDir, 'PG_VERSION')))
+    if (existsSync(copy.dataDir) && readdirSync(copy.dataDir).length > 0)
       throw new ProviderError(
         'InvalidState',
-        `${copy.dataDir} already holds a database that Drover did not restore: choose another postgres.test.dataDir`,
+        `${copy.dataDir} already holds files that Drover did not restore: choose another postgres.test.dataDir`,
       );
     const target = targetOf(p);
-    if (from === 'archive') {
-      if (!s.archive || !s.test?.baseBackup)
-        throw new ProviderError(
-          'InvalidInput',
-          `${String(p.workload)}: a test copy from the archive needs postgres.archive and postgres.test.baseBackup`,
-        );
-      await copyBaseBackup(copy, s.test.baseBackup, ctx);
-    } else {
-      if (target)
-        throw new ProviderError(
-          'InvalidInput',
-          `${String(p.workload)}: a test copy from the standby is taken now and cannot go back to ${target}: set postgres.test.from to archive for a point in time`,
-        );
-      const standby = nodeAt(p, ctx.site, env);
-      prepareFolder(copy);
-      try {
-        await mustRun(
-          copy,
-          'pg_basebackup',
-          [
-            '-D',
-            copy.dataDir,
-            // connect_timeout: a standby that does not answer fails the restore instead of holding it forever.
-            '-d',
-            `host=${standby.host} port=${standby.port} user=${s.user ?? 'postgres'} connect_timeout=10`,
-            '-X',
-            'stream',
-            '-c',
-            'fast',
-          ],
-          ctx.signal,
-        );
-      } catch (e) {
-        // A failed or cancelled backup leaves a folder the retry would refuse (EEXIST, or "a database that
-        // Drover did not restore"): it was made here, so it goes.
-        rmSync(copy.dataDir, { recursive: true, force: true });
-        if (!ctx.signal.aborted && /connection to server .* failed/.test((e as Error).message))
-          throw new ProviderError('SiteUnreachable', (e as Error).message);
-        throw e;
-      }
+    if (from === 'archive' && (!s.archive || !s.test?.baseBackup))
+      throw new ProviderError(
+        'InvalidInput',
+        `${String(p.workload)}: a test copy from the archive needs postgres.archive and postgres.test.baseBackup`,
+      );
+    if (from === 'standby' && target)
+      throw new ProviderError(
+        'InvalidInput',
+        `${String(p.workload)}: a test copy from the standby is taken now and cannot go back to ${target}: set postgres.test.from to archive for a point in time`,
+      );
+    const work: PgNode = { ...copy, dataDir: stagingOf(copy) };
+    // An earlier attempt's partial copy (its worker died or it was cancelled): made here, so it goes.
+    rmSync(work.dataDir, { recursive: true, force: true });
+    prepareFolder(work);
+    try {
+      if (from === 'archive') await copyBaseBackup(work, s.test!.baseBackup!, ctx);
+      else await backupStandby(work, nodeAt(p, ctx.site, env), ctx);
+      recoverySettings(work, from, s.archive, target);
+      writeOwned(work, RESTORED, JSON.stringify({ from, target: target ?? 'latest' }));
+      renameSync(work.dataDir, copy.dataDir);
+    } catch (e) {
+      rmSync(work.dataDir, { recursive: true, force: true });
+      throw e;
     }
-    rmSync(join(copy.dataDir, 'standby.signal'), { force: true });
-    rmSync(join(copy.dataDir, 'postmaster.pid'), { force: true });
-    const auto = join(copy.dataDir, 'postgresql.auto.conf');
-    const settings = [
-      `port = ${copy.port}`,
-      `listen_addresses = '127.0.0.1'`,
-      `primary_conninfo = ''`,
-      `archive_mode = 'off'`,
-      // A backup of the standby holds the WAL it needs (-X stream): it starts as a primary after crash
-      // recovery to the backup's end. The archive's copy replays WAL to the target in archive recovery.
-      ...(from === 'archive'
-        ? [
-            `restore_command = 'cp ${s.archive}/%f %p'`,
-            // PostgreSQL reads `2026-11-23 01:44:33.102+00`, not the ISO `T…Z` form.
-            ...(target
-              ? [
-                  `recovery_target_time = '${target.replace('T', ' ').replace('Z', '+00')}'`,
-                  `recovery_target_inclusive = true`,
-                ]
-              : []),
-            `recovery_target_action = 'promote'`,
-          ]
-        : []),
-    ];
-    writeOwned(
-      copy,
-      'postgresql.auto.conf',
-      `${existsSync(auto) ? readFileSync(auto, 'utf8') : ''}\n# drover test copy\n${settings.join('\n')}\n`,
-    );
-    if (from === 'archive') writeOwned(copy, 'recovery.signal', '');
-    writeOwned(copy, RESTORED, JSON.stringify({ from, target: target ?? 'latest' }));
     return {
       changed: true,
       message: `${copy.label} prepared in ${copy.dataDir} from ${from === 'archive' ? `base backup ${s.test!.baseBackup} + WAL archive ${s.archive}` : 'a base backup of the standby'}, to recover to ${target ?? 'the newest point'}`,
     };
   };
+}
+
+/** Where a restore builds the copy before renaming it into place (beside its dataDir, so the rename is one step). */
+const stagingOf = (copy: PgNode) => `${copy.dataDir}.drover-partial`;
+
+/**
+ * A base backup of the standby into `work`. A standby that cannot be reached, or that goes away mid-backup
+ * (stopped, restarted, its connection cut), fails it as SiteUnreachable: the retry takes a new backup.
+ */
+async function backupStandby(work: PgNode, standby: PgNode, ctx: OperationContext): Promise<void> {
+  const s = work.settings;
+  try {
+    await mustRun(
+      work,
+      'pg_basebackup',
+      [
+        '-D',
+        work.dataDir,
+        // connect_timeout: a standby that does not answer fails the restore instead of holding it forever.
+        '-d',
+        `host=${standby.host} port=${standby.port} user=${s.user ?? 'postgres'} connect_timeout=10`,
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+      ],
+      ctx.signal,
+    );
+  } catch (e) {
+    const message = (e as Error).message;
+    if (!ctx.signal.aborted && BACKUP_CUT.test(message)) throw new ProviderError('SiteUnreachable', message);
+    throw e;
+  }
+}
+
+/** pg_basebackup's words for a standby it could not reach or lost mid-backup (libpq's and the server's). */
+const BACKUP_CUT =
+  /connection to server .* failed|server closed the connection|could not (connect|receive|read|send)|terminating connection|the database system is (shutting down|starting up|in recovery mode)|connection (refused|reset|timed out)/i;
+
+/** The copy's own settings: its port, loopback only, no primary, no archiving; from the archive, to its target. */
+function recoverySettings(work: PgNode, from: string, archive: string | undefined, target: string | undefined): void {
+  rmSync(join(work.dataDir, 'standby.signal'), { force: true });
+  rmSync(join(work.dataDir, 'postmaster.pid'), { force: true });
+  const auto = join(work.dataDir, 'postgresql.auto.conf');
+  const settings = [
+    `port = ${work.port}`,
+    `listen_addresses = '127.0.0.1'`,
+    `primary_conninfo = ''`,
+    `archive_mode = 'off'`,
+    // A backup of the standby holds the WAL it needs (-X stream): it starts as a primary after crash
+    // recovery to the backup's end. The archive's copy replays WAL to the target in archive recovery.
+    ...(from === 'archive'
+      ? [
+          `restore_command = 'cp ${archive}/%f %p'`,
+          // PostgreSQL reads `2026-11-23 01:44:33.102+00`, not the ISO `T…Z` form.
+          ...(target
+            ? [
+                `recovery_target_time = '${target.replace('T', ' ').replace('Z', '+00')}'`,
+                `recovery_target_inclusive = true`,
+              ]
+            : []),
+          `recovery_target_action = 'promote'`,
+        ]
+      : []),
+  ];
+  writeOwned(
+    work,
+    'postgresql.auto.conf',
+    `${existsSync(auto) ? readFileSync(auto, 'utf8') : ''}\n# drover test copy\n${settings.join('\n')}\n`,
+  );
+  if (from === 'archive') writeOwned(work, 'recovery.signal', '');
 }
 
 function prepareFolder(copy: PgNode): void {
@@ -152,7 +180,6 @@ async function copyBaseBackup(copy: PgNode, base: string, ctx: OperationContext)
       'InvalidInput',
       `${base} is not a base backup (no PG_VERSION): set postgres.test.baseBackup`,
     );
-  prepareFolder(copy);
   // cp as the data directory's owner: the copy is theirs, mode 0700 kept.
   const r = await server(
     { ...copy, settings: { ...copy.settings, binDir: '/bin' } },
@@ -160,14 +187,11 @@ async function copyBaseBackup(copy: PgNode, base: string, ctx: OperationContext)
     ['-a', `${base}/.`, copy.dataDir],
     ctx.signal,
   );
-  if (r.code !== 0) {
-    // A failed or cancelled copy leaves a partial folder the retry would refuse: it was made here, so it goes.
-    rmSync(copy.dataDir, { recursive: true, force: true });
+  if (r.code !== 0)
     throw new ProviderError(
       /No space/i.test(r.stderr) ? 'StorageFull' : 'InvalidState',
       `copying ${base}: ${r.stderr.trim()}`,
     );
-  }
 }
 
 /**
@@ -235,7 +259,16 @@ export const stopCopy: PgOperation = async (copy, ctx) => {
 
 /** deleteCopy (test): the copy's folder removed (it is stopped first by cleanup's powerOff). */
 export const deleteCopy: PgOperation = async (copy) => {
-  if (!existsSync(copy.dataDir)) return { changed: false, message: `${copy.label} has no data in ${copy.dataDir}` };
+  const partial = existsSync(stagingOf(copy));
+  // A restore that never finished (its worker died mid-backup) left only its staging folder: it goes too.
+  rmSync(stagingOf(copy), { recursive: true, force: true });
+  if (!existsSync(copy.dataDir))
+    return partial
+      ? {
+          changed: true,
+          message: `${copy.label}: the partial copy of an unfinished restore removed (${stagingOf(copy)})`,
+        }
+      : { changed: false, message: `${copy.label} has no data in ${copy.dataDir}` };
   if (await running(copy))
     throw new ProviderError('InvalidState', `${copy.label} is running: stop it before deleting it`, true);
   if (!existsSync(join(copy.dataDir, RESTORED)))

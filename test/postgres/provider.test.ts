@@ -4,7 +4,7 @@
  * nothing, reprotect rewinds the old primary into a streaming standby, failback loses nothing again, a
  * failover after SIGKILL reports what it lost, and a point-in-time test copy restores and is removed.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { JsonObject, PlanSite } from '../../contracts/plan';
 import { ProviderError } from '../../providers/errors';
@@ -230,6 +230,45 @@ test('test mode restores a point-in-time copy from the archive, validates it wit
     await op('powerOff', west, settings, t);
     await op('deleteCopy', west, settings, t);
     expect(existsSync(copyDir)).toBe(false);
+  } finally {
+    await pair.remove();
+  }
+});
+
+test('a test copy restore is whole or not at all: the partial copy of an attempt that died is redone by the retry and removed by cleanup', async () => {
+  const pair = await createPair();
+  try {
+    const copyDir = join(pair.root, 'copy');
+    const settings = settingsOf(pair, { test: { port: await pair.freePort(), dataDir: copyDir, from: 'standby' } });
+    const t = { network: 'drover-test' };
+    // What a worker SIGKILLed mid pg_basebackup leaves: a half-written staging folder, no copy.
+    const partial = `${copyDir}.drover-partial`;
+    mkdirSync(partial, { mode: 0o700 });
+    writeFileSync(join(partial, 'PG_VERSION'), '15\n');
+    expect((await op('restore', west, settings, t)).changed).toBe(true);
+    expect(existsSync(partial)).toBe(false);
+    expect(existsSync(join(copyDir, 'drover.restore'))).toBe(true);
+    await op('powerOn', west, settings, t);
+    await op('powerOff', west, settings, t);
+    expect((await op('deleteCopy', west, settings, t)).changed).toBe(true);
+    expect(existsSync(copyDir)).toBe(false);
+
+    // A restore that never finished, then cleanup: the partial copy is removed, nothing is left behind.
+    mkdirSync(partial, { mode: 0o700 });
+    writeFileSync(join(partial, 'PG_VERSION'), '15\n');
+    const gone = await op('deleteCopy', west, settings, t);
+    expect(gone).toMatchObject({
+      changed: true,
+      message: expect.stringMatching(/partial copy of an unfinished restore/),
+    });
+    expect(existsSync(partial)).toBe(false);
+
+    // A dataDir with files Drover did not put there is refused, and left as it was.
+    mkdirSync(copyDir);
+    writeFileSync(join(copyDir, 'theirs.txt'), 'keep');
+    const refused = (await op('restore', west, settings, t).catch((e: unknown) => e)) as ProviderError;
+    expect(refused).toMatchObject({ type: 'InvalidState', retryable: false });
+    expect(readFileSync(join(copyDir, 'theirs.txt'), 'utf8')).toBe('keep');
   } finally {
     await pair.remove();
   }
