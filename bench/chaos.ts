@@ -1,41 +1,55 @@
 /**
- * `npm run chaos`: a bounded chaos campaign on loopback. A generated estate (default 500 workloads, the
- * simulator's two sites) goes through `test`, `cleanup` and a `disaster-recovery` with its protected
- * site down (every call to it fails: SiteUnreachable), while the real `drover worker` process is SIGKILLed
- * at seeded random moments and restarted, and the Temporal dev server is SIGKILLed once and restarted on
- * its SQLite file. Prints runs completed / attempted, duplicate effects (any side effect of a step done
- * twice to one workload: power-ons, promotes, restores...), orphans after cleanup (anything the test left
- * at either site), workflow task failures (a nondeterminism or a workflow bug; timeouts from killed
- * workers are printed apart, they are expected), and exits 1 if any is not as it must be.
+ * `npm run chaos`: a bounded chaos campaign on loopback, in three phases (CHAOS_PHASES, default all three).
  *
- *   CHAOS_WORKLOADS (500)  CHAOS_KILLS (12)  CHAOS_SEED (1)  CHAOS_LATENCY (300ms)
+ * - simulator: a generated estate (default 500 workloads, the simulator's two sites) goes through `test`,
+ *   `cleanup` and a `disaster-recovery` with its protected site down (every call to it fails:
+ *   SiteUnreachable), while the real `drover worker` process is SIGKILLed at seeded random moments and
+ *   restarted, and the Temporal dev server is SIGKILLed once and restarted on its SQLite file.
+ * - vsphere (bench/chaos-vsphere.ts): VMs on two real vCenter API peers (govmomi's vcsim) through `test` and
+ *   `cleanup`, the recovery vCenter frozen (SIGSTOP/SIGCONT) mid-run, the worker SIGKILLed.
+ * - postgres (bench/chaos-postgres.ts): a real PostgreSQL 15 primary/standby pair through `test`, `cleanup`
+ *   and a `planned-migration` under writes, the standby stopped and started with pg_ctl mid-run, the
+ *   worker SIGKILLed.
  *
- * `runChaos` is also the short version `npm test` runs (test/chaos.test.ts), with a smaller estate.
+ * Prints runs completed / attempted, duplicate effects (any side effect of a step done twice to one
+ * workload: power-ons, promotes, restores...), orphans after cleanup (anything the test left at either
+ * site), committed rows lost (PostgreSQL), workflow task failures (a nondeterminism or a workflow bug;
+ * timeouts from killed workers are printed apart, they are expected), and exits 1 if any is not as it must
+ * be, or if a real peer is missing and its install script (scripts/install-vcsim.sh, install-postgres.sh)
+ * could not install it: the phase is printed as SKIPPED with the reason, never passed.
+ *
+ *   CHAOS_PHASES (simulator,vsphere,postgres)  CHAOS_SEED (1)
+ *   simulator: CHAOS_WORKLOADS (500)  CHAOS_KILLS (12)  CHAOS_LATENCY (300ms)
+ *   vsphere, postgres: CHAOS_VMS (12)  CHAOS_OUTAGE_MS (6000)  CHAOS_PEER_KILLS (3 per phase)
+ *
+ * `runChaos`, `runVsphereChaos` and `runPostgresChaos` are also the short versions `npm test` runs
+ * (test/chaos.test.ts, test/chaos-peers.test.ts), smaller.
  */
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { parseDocument } from 'yaml';
 import { compile } from '../compiler';
 import type { Mode, PlanSite } from '../compiler';
 import { effects, inventory, seedSite } from '../providers/simulator';
-import { shardRecords } from '../reports/collect';
-import { commitUpdate, progressQuery, WORKFLOW_TYPE } from '../workflows/messages';
-import type { RunRecord } from '../contracts/record';
+import { WORKFLOW_TYPE } from '../workflows/messages';
+import {
+  commitIfWaiting,
+  DevServer,
+  freePort,
+  peerHeld,
+  peerLine,
+  resultOf,
+  sleep,
+  taskTrouble,
+  WorkerProcess,
+} from './chaos-processes';
+import type { PeerFigures } from './chaos-processes';
+import { runPostgresChaos } from './chaos-postgres';
+import { runVsphereChaos } from './chaos-vsphere';
 import { Rng } from './mutate';
 import { generateEstate } from './estate';
-
-/** The repository: two folders up from dist/bench/, one from bench/ (the test runs the source). */
-const ROOT = existsSync(join(__dirname, '..', 'package.json')) ? join(__dirname, '..') : join(__dirname, '..', '..');
-const TEMPORAL = join(ROOT, '.temporal', 'bin', 'temporal');
-const BIN = join(ROOT, 'dist', 'cli', 'bin.js');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface ChaosOptions {
   workloads: number;
@@ -60,113 +74,10 @@ export interface ChaosFigures {
   taskTimeouts: number;
   runs: { mode: Mode; status: string; seconds: number }[];
   folder: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-const accepts = (port: number) =>
-  new Promise<boolean>((resolve) => {
-    const c = connect(port, '127.0.0.1');
-    c.once('connect', () => (c.destroy(), resolve(true)));
-    c.once('error', () => resolve(false));
-  });
-
-/** The pinned dev server on a fixed port and SQLite file, so a restart finds every run where it was. */
-class DevServer {
-  private child: ChildProcess | undefined;
-  constructor(
-    private readonly db: string,
-    readonly port: number,
-    private readonly log: NodeJS.WritableStream,
-  ) {}
-
-  async start(): Promise<void> {
-    const args = ['server', 'start-dev', '--db-filename', this.db, '--ip', '127.0.0.1', '--port', String(this.port)];
-    args.push('--headless', '--log-level', 'error', '--namespace', 'default');
-    const child = spawn(TEMPORAL, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.pipe(this.log, { end: false });
-    child.stderr!.pipe(this.log, { end: false });
-    this.child = child;
-    for (let i = 0; i < 300 && !(await accepts(this.port)); i++) await sleep(100);
-  }
-
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await gone;
-  }
-}
-
-/** The real `drover worker`, restarted by the campaign after each kill (and if it ever exits on its own). */
-class WorkerProcess {
-  private child: ChildProcess | undefined;
-  unexpectedExits = 0;
-  constructor(
-    private readonly dir: string,
-    private readonly address: string,
-    private readonly log: NodeJS.WritableStream,
-  ) {}
-
-  start(): void {
-    const child = spawn(process.execPath, [BIN, 'worker', '--runbooks', '.'], {
-      cwd: this.dir,
-      env: { ...process.env, TEMPORAL_ADDRESS: this.address, TEMPORAL_NAMESPACE: 'default', DROVER_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    child.stderr!.pipe(this.log, { end: false });
-    child.once('exit', (code, signal) => {
-      if (this.child === child && signal !== 'SIGKILL' && signal !== 'SIGTERM') {
-        this.unexpectedExits++;
-        this.child = undefined;
-        setTimeout(() => this.start(), 500);
-      }
-      void code;
-    });
-    this.child = child;
-  }
-
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    this.child = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const gone = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    await gone;
-  }
-}
-
-/** A run's result, waiting through a server that is down (the client reconnects). */
-async function resultOf(client: Client, workflowId: string): Promise<RunRecord | string> {
-  for (;;) {
-    try {
-      return (await client.workflow.getHandle(workflowId).result()) as RunRecord;
-    } catch (e) {
-      const err = e as Error & { cause?: Error };
-      if (err.name === 'WorkflowFailedError') return `failed: ${err.cause?.message ?? err.message}`;
-      await sleep(500);
-    }
-  }
-}
-
-async function commitIfWaiting(client: Client, workflowId: string): Promise<void> {
-  try {
-    const handle = client.workflow.getHandle(workflowId);
-    const r = await handle.query(progressQuery);
-    if (r.status === 'awaiting-commit') await handle.executeUpdate(commitUpdate, { args: [{ by: 'chaos' }] });
-  } catch {
-    // The server or the worker is down just now: the next round asks again.
-  }
+  /** Why the simulator phase did not run (CHAOS_PHASES left it out); undefined when it ran. */
+  simulatorNotRun?: string;
+  /** The phases against real peers (vcsim, PostgreSQL), each counted from the peer itself. */
+  peers: PeerFigures[];
 }
 
 /** Side effects per workload and kind at every site, flattened: `west/vm-0001/powerOn` → count. */
@@ -176,20 +87,6 @@ async function effectCounts(sites: PlanSite[], dir: string): Promise<Map<string,
     for (const [workload, kinds] of Object.entries(await effects(site, dir)))
       for (const [kind, n] of Object.entries(kinds ?? {})) out.set(`${site.name}/${workload}/${kind}`, n);
   return out;
-}
-
-/** Every workflow task that failed (a bug) or timed out (a killed worker) in a run and its shards. */
-async function taskTrouble(client: Client, root: RunRecord): Promise<{ failed: number; timedOut: number }> {
-  const ids = [root.workflowId, ...(await shardRecords(client, root)).map((r) => r.workflowId)];
-  const E = temporal.api.enums.v1.EventType;
-  let failed = 0;
-  let timedOut = 0;
-  for (const id of ids) {
-    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-    failed += events.filter((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_FAILED).length;
-    timedOut += events.filter((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
-  }
-  return { failed, timedOut };
 }
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
@@ -235,6 +132,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     taskTimeouts: 0,
     runs: [],
     folder: dir,
+    peers: [],
   };
   const before = await inventory(sites, dir);
   try {
@@ -325,26 +223,43 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
   return figures;
 }
 
-/** Whether the campaign kept every promise: all runs completed, nothing done twice, nothing left, no task failure. */
+/**
+ * Whether the campaign kept every promise: all runs completed, nothing done twice, nothing left, nothing
+ * lost, no task failure, in the simulator phase and in every phase against a real peer. A peer phase that
+ * was skipped (its peer could not be installed) is not a pass.
+ */
 export function chaosHeld(f: ChaosFigures): boolean {
-  return f.completed === f.attempted && f.duplicates === 0 && f.orphans === 0 && f.taskFailures === 0;
+  const simulator =
+    f.simulatorNotRun !== undefined ||
+    (f.attempted > 0 && f.completed === f.attempted && f.duplicates === 0 && f.orphans === 0 && f.taskFailures === 0);
+  const ran = f.simulatorNotRun === undefined || f.peers.length > 0;
+  return ran && simulator && f.peers.every(peerHeld);
 }
 
 export function printChaos(f: ChaosFigures, opts: ChaosOptions): void {
-  console.log(`runs completed / attempted:   ${f.completed} / ${f.attempted}`);
-  console.log(`worker SIGKILLs:              ${f.kills} (asked for ${opts.kills})`);
-  console.log(`Temporal server restarts:     ${f.serverRestarts}`);
+  if (f.simulatorNotRun) console.log(`simulator phase:              not run (${f.simulatorNotRun})`);
+  else {
+    console.log(`runs completed / attempted:   ${f.completed} / ${f.attempted}`);
+    console.log(`worker SIGKILLs:              ${f.kills} (asked for ${opts.kills})`);
+    console.log(`Temporal server restarts:     ${f.serverRestarts}`);
+    console.log(
+      `duplicate effects:            ${f.duplicates}${f.duplicateExamples.length ? ` (${f.duplicateExamples.join('; ')})` : ''}`,
+    );
+    console.log(
+      `orphans after cleanup:        ${f.orphans}${f.orphanExamples.length ? ` (${f.orphanExamples.join('; ')})` : ''}`,
+    );
+    console.log(`workflow task failures:       ${f.taskFailures}`);
+    console.log(`workflow task timeouts:       ${f.taskTimeouts} (killed workers; expected, not failures)`);
+    console.log(`logs and state: ${f.folder}`);
+  }
+  for (const p of f.peers) console.log(peerLine(p));
   console.log(
-    `duplicate effects:            ${f.duplicates}${f.duplicateExamples.length ? ` (${f.duplicateExamples.join('; ')})` : ''}`,
+    `goal (all complete, 0 duplicates, 0 orphans, 0 rows lost, 0 task failures, no phase skipped): ${chaosHeld(f) ? 'met' : 'NOT met'}`,
   );
-  console.log(
-    `orphans after cleanup:        ${f.orphans}${f.orphanExamples.length ? ` (${f.orphanExamples.join('; ')})` : ''}`,
-  );
-  console.log(`workflow task failures:       ${f.taskFailures}`);
-  console.log(`workflow task timeouts:       ${f.taskTimeouts} (killed workers; expected, not failures)`);
-  console.log(`goal (all complete, 0 duplicates, 0 orphans, 0 task failures): ${chaosHeld(f) ? 'met' : 'NOT met'}`);
-  console.log(`logs and state: ${f.folder}`);
 }
+
+/** The phases `npm run chaos` runs: CHAOS_PHASES, a comma-separated subset of these (default all). */
+export const PHASES = ['simulator', 'vsphere', 'postgres'] as const;
 
 async function main(): Promise<void> {
   const opts: ChaosOptions = {
@@ -353,10 +268,45 @@ async function main(): Promise<void> {
     seed: Number(process.env.CHAOS_SEED ?? 1),
     latency: process.env.CHAOS_LATENCY ?? '300ms',
   };
-  console.log(
-    `chaos: ${opts.workloads} workloads, test + cleanup + disaster-recovery (protected site down), ≥ ${opts.kills} worker SIGKILLs, one server restart, seed ${opts.seed}`,
-  );
-  const figures = await runChaos(opts);
+  const phases = (process.env.CHAOS_PHASES ?? PHASES.join(','))
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const unknown = phases.filter((x) => !(PHASES as readonly string[]).includes(x));
+  if (unknown.length || phases.length === 0) {
+    console.error(`CHAOS_PHASES: ${unknown.join(', ') || 'empty'}; the phases are ${PHASES.join(', ')}`);
+    process.exitCode = 2;
+    return;
+  }
+  const vms = Number(process.env.CHAOS_VMS ?? 12);
+  const outageMs = Number(process.env.CHAOS_OUTAGE_MS ?? 6000);
+  const peerKills = Number(process.env.CHAOS_PEER_KILLS ?? 3);
+  let figures: ChaosFigures;
+  if (phases.includes('simulator')) {
+    console.log(
+      `chaos: ${opts.workloads} workloads, test + cleanup + disaster-recovery (protected site down), ≥ ${opts.kills} worker SIGKILLs, one server restart, seed ${opts.seed}`,
+    );
+    figures = await runChaos(opts);
+  } else {
+    figures = {
+      ...{ attempted: 0, completed: 0, kills: 0, serverRestarts: 0, duplicates: 0, duplicateExamples: [] },
+      ...{ orphans: 0, orphanExamples: [], taskFailures: 0, taskTimeouts: 0, runs: [], folder: '' },
+      simulatorNotRun: `CHAOS_PHASES=${phases.join(',')}`,
+      peers: [],
+    };
+  }
+  if (phases.includes('vsphere')) {
+    console.log(
+      `chaos, vsphere: ${vms} VMs on two vcsim vCenters, test + cleanup, vCenter west frozen ${outageMs / 1000} s per run, ${peerKills} worker SIGKILLs, seed ${opts.seed}`,
+    );
+    figures.peers.push(await runVsphereChaos({ vms, kills: peerKills, seed: opts.seed, freezeMs: outageMs }));
+  }
+  if (phases.includes('postgres')) {
+    console.log(
+      `chaos, postgres: a PostgreSQL 15 pair, test + cleanup + planned-migration under writes, standby stopped ${outageMs / 1000} s (pg_ctl) in test and switchover, ${peerKills} worker SIGKILLs, seed ${opts.seed}`,
+    );
+    figures.peers.push(await runPostgresChaos({ kills: peerKills, seed: opts.seed, outageMs }));
+  }
   printChaos(figures, opts);
   if (!chaosHeld(figures)) process.exitCode = 1;
 }
