@@ -37,9 +37,18 @@ import type { Mode } from '../compiler';
 import type { RunRecord } from '../contracts/record';
 import { createPair, PG_BIN, settingsOf, Writer } from '../test/postgres/cluster';
 import type { PgNode, PgPair } from '../test/postgres/cluster';
-import { chaosRun, DevServer, emptyFigures, ensureInstalled, freePort, sleep, WorkerProcess } from './chaos-processes';
+import {
+  chaosRun,
+  DevServer,
+  emptyFigures,
+  ensureInstalled,
+  freePort,
+  holdUntilMet,
+  metOutage,
+  sleep,
+  WorkerProcess,
+} from './chaos-processes';
 import type { PeerFigures, RunWatch } from './chaos-processes';
-import { metOutage } from './chaos-processes';
 import { Rng } from './mutate';
 
 export interface PostgresChaosOptions {
@@ -211,7 +220,13 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
       let outage: ((watch: RunWatch) => Promise<void>) | undefined;
       let outageDone = false;
       const standbyDown = async (from: number) => {
-        await sleep(Math.max(0, opts.outageMs - (Date.now() - from)));
+        // For outageMs, and until a step of the run has failed on the stopped standby (holdUntilMet).
+        await holdUntilMet(
+          join(dir, 'processes.log'),
+          `chaos-postgres-${mode}`,
+          opts.outageMs - (Date.now() - from),
+          60_000,
+        );
         await startServer(p, p.standby);
         outageDone = true;
         figures.outages.push(`${mode}: standby stopped ${((Date.now() - from) / 1000).toFixed(1)} s`);
@@ -263,6 +278,7 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
       log(`  postgres ${mode}: ${status} in ${run.seconds.toFixed(1)} s, ${run.kills} worker kill(s)`);
       figures.taskFailures += run.trouble.failed;
       figures.taskTimeouts += run.trouble.timedOut;
+      figures.taskForceClosed += run.trouble.forceClosed;
       const dup = (n: number, what: string) => {
         if (n <= 0) return;
         figures.duplicates += n;

@@ -141,21 +141,38 @@ export async function commitIfWaiting(client: Client, workflowId: string): Promi
 }
 
 /** Every workflow task that failed (a bug) or timed out (a killed worker) in a run and its shards. */
-export async function taskTrouble(client: Client, root: RunRecord): Promise<{ failed: number; timedOut: number }> {
+/**
+ * Workflow task trouble: `failed` by the worker (nondeterminism, an error in the workflow code), `timedOut`
+ * (a killed worker's task, expected), `forceClosed`: failed by the server itself (cause FORCE_CLOSE_COMMAND,
+ * identity history-service), which it does when more than 100 events (its maximumBufferedEventsBatch) pile
+ * up while one task runs, e.g. activity results arriving while a CPU-starved worker replays; the task is
+ * retried from history and nothing is lost, but it is reported, not hidden.
+ */
+export interface TaskTrouble {
+  failed: number;
+  timedOut: number;
+  forceClosed: number;
+}
+
+export async function taskTrouble(client: Client, root: RunRecord): Promise<TaskTrouble> {
   return historyTrouble(client, [root.workflowId, ...(await shardRecords(client, root)).map((r) => r.workflowId)]);
 }
 
-/** Workflow tasks failed and timed out in these executions' histories (a run without a result too). */
-export async function historyTrouble(client: Client, ids: string[]): Promise<{ failed: number; timedOut: number }> {
+/** Workflow task trouble in these executions' histories (a run without a result too). */
+export async function historyTrouble(client: Client, ids: string[]): Promise<TaskTrouble> {
   const E = temporal.api.enums.v1.EventType;
-  let failed = 0;
-  let timedOut = 0;
+  const FORCE_CLOSE = temporal.api.enums.v1.WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_FORCE_CLOSE_COMMAND;
+  const trouble: TaskTrouble = { failed: 0, timedOut: 0, forceClosed: 0 };
   for (const id of ids) {
-    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
-    failed += events.filter((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_FAILED).length;
-    timedOut += events.filter((e) => e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT).length;
+    for (const e of (await client.workflow.getHandle(id).fetchHistory()).events ?? []) {
+      if (e.eventType === E.EVENT_TYPE_WORKFLOW_TASK_TIMED_OUT) trouble.timedOut++;
+      if (e.eventType !== E.EVENT_TYPE_WORKFLOW_TASK_FAILED) continue;
+      const a = e.workflowTaskFailedEventAttributes;
+      if (a?.cause === FORCE_CLOSE && a.identity === 'history-service') trouble.forceClosed++;
+      else trouble.failed++;
+    }
   }
-  return { failed, timedOut };
+  return trouble;
 }
 
 /**
@@ -183,6 +200,8 @@ export interface PeerFigures {
   committedRows?: number;
   taskFailures: number;
   taskTimeouts: number;
+  /** Tasks the server force-closed (TaskTrouble). */
+  taskForceClosed: number;
   /** Anything that made a figure impossible to read from the peer (then the phase does not count as held). */
   problems: string[];
   runs: { mode: Mode; status: string; seconds: number; kills: number }[];
@@ -204,6 +223,7 @@ export function emptyFigures(phase: PeerFigures['phase'], title: string, folder:
     orphanExamples: [],
     taskFailures: 0,
     taskTimeouts: 0,
+    taskForceClosed: 0,
     problems: [],
     runs: [],
     seconds: 0,
@@ -237,7 +257,7 @@ export function peerLine(f: PeerFigures): string {
     `${label}${f.title}: runs completed / attempted ${f.completed} / ${f.attempted} (${runs}), ` +
     `duplicate effects ${f.duplicates}${examples(f.duplicateExamples)}, ` +
     `orphans after cleanup ${f.orphans}${examples(f.orphanExamples)}${rows}, ` +
-    `workflow task failures ${f.taskFailures} (timeouts ${f.taskTimeouts}); ` +
+    `workflow task failures ${f.taskFailures} (timeouts ${f.taskTimeouts}, force-closed by the server ${f.taskForceClosed}); ` +
     `${f.kills} worker SIGKILLs; outages: ${f.outages.join(', ') || 'none'}` +
     `${f.problems.length ? `; PROBLEMS: ${f.problems.join('; ')}` : ''} [${f.seconds.toFixed(1)} s, ${f.folder}]`
   );
@@ -283,7 +303,7 @@ export async function chaosRun(opts: {
   outcome: RunRecord | string;
   seconds: number;
   kills: number;
-  trouble: { failed: number; timedOut: number };
+  trouble: TaskTrouble;
 }> {
   const { client, worker, workflowId, rng } = opts;
   const t0 = Date.now();
@@ -343,6 +363,21 @@ export async function chaosRun(opts: {
  */
 export async function metOutage(log: string, workflowId: string): Promise<boolean> {
   await sleep(300); // the worker's stderr reaches the file through a pipe
+  return sawUnreachable(log, workflowId);
+}
+
+/**
+ * Holds an outage for at least `minMs` and until the run has met it (a step of that run failed as
+ * SiteUnreachable: the worker was alive and acting on the peer while it was down), or `capMs` passed.
+ * A fixed-length outage could fall entirely while the worker was killed, or between two steps.
+ */
+export async function holdUntilMet(log: string, workflowId: string, minMs: number, capMs: number): Promise<void> {
+  const from = Date.now();
+  await sleep(minMs);
+  while (Date.now() - from < capMs && !sawUnreachable(log, workflowId)) await sleep(250);
+}
+
+function sawUnreachable(log: string, workflowId: string): boolean {
   return readFileSync(log, 'utf8')
     .split('\n')
     .some((l) => l.includes(`"workflowId":"${workflowId}"`) && l.includes('"type":"SiteUnreachable"'));

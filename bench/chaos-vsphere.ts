@@ -25,6 +25,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { compile } from '../compiler';
+import type { RunRecord } from '../contracts/record';
 import type { Mode } from '../compiler';
 import { VimClient } from '../providers/vsphere/client';
 import { list, peerCertificate, text, typed, VimFault } from '../providers/vsphere/soap';
@@ -37,6 +38,7 @@ import {
   emptyFigures,
   ensureInstalled,
   freePort,
+  holdUntilMet,
   metOutage,
   ROOT,
   sleep,
@@ -378,7 +380,7 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
     const modes: Mode[] = ['test', 'cleanup'];
     for (const [i, mode] of modes.entries()) {
       const since = { east: await latestKey(east), west: await latestKey(west) };
-      const delay = rng.int(1000);
+      const delay = rng.int(300);
       let frozen = false;
       const run = await chaosRun({
         client,
@@ -387,16 +389,20 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
         input: { runbook: 'chaos-vsphere.yaml', mode },
         kills: Math.ceil((opts.kills - figures.kills) / (modes.length - i)),
         rng,
-        // Frozen while the run acts on vc-west: once a step there runs, after a seeded delay.
+        // Frozen while the run acts on vc-west: once a step there runs (after a seeded delay under 0.3 s),
+        // for freezeMs and until a step of the run has failed on it (holdUntilMet).
         outage: async (watch) => {
-          if (!(await watch.until((r) => r.steps.some((x) => x.site === 'vc-west' && x.status === 'running'), 300_000)))
-            return;
+          // A workload's step, not the plan's test network (made before any sync: frozen then, the syncs
+          // fail through the engine's hook and nothing calls vc-west itself until the freeze ends).
+          const acting = (r: RunRecord) =>
+            r.steps.some((x) => x.site === 'vc-west' && x.status === 'running' && !x.id.startsWith('plan/'));
+          if (!(await watch.until(acting, 300_000))) return;
           await sleep(delay);
           const t = Date.now();
           west.freeze();
           frozen = true;
           log(`  vsphere ${mode}: vCenter west frozen (SIGSTOP)`);
-          await sleep(opts.freezeMs);
+          await holdUntilMet(join(dir, 'processes.log'), `chaos-vsphere-${mode}`, opts.freezeMs, 60_000);
           west.thaw();
           figures.outages.push(`${mode}: vc-west frozen ${((Date.now() - t) / 1000).toFixed(1)} s`);
         },
@@ -414,6 +420,7 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
         figures.problems.push(`${mode} never met the frozen vCenter (no step failed SiteUnreachable)`);
       figures.taskFailures += run.trouble.failed;
       figures.taskTimeouts += run.trouble.timedOut;
+      figures.taskForceClosed += run.trouble.forceClosed;
       // Duplicate effects, from vCenter: the events this run posted and what the inventory holds now.
       const dup = (n: number, what: string) => {
         if (n <= 0) return;

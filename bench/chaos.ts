@@ -68,10 +68,14 @@ export interface ChaosFigures {
   serverRestarts: number;
   duplicates: number;
   duplicateExamples: string[];
+  /** Syncs run again after a worker died mid-sync (not duplicates: a sync may ship again, see runChaos). */
+  resyncs: number;
   orphans: number;
   orphanExamples: string[];
   taskFailures: number;
   taskTimeouts: number;
+  /** Tasks the server force-closed (bench/chaos-processes.ts TaskTrouble). */
+  taskForceClosed: number;
   runs: { mode: Mode; status: string; seconds: number }[];
   folder: string;
   /** Why the simulator phase did not run (CHAOS_PHASES left it out); undefined when it ran. */
@@ -126,10 +130,12 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
     serverRestarts: 0,
     duplicates: 0,
     duplicateExamples: [],
+    resyncs: 0,
     orphans: 0,
     orphanExamples: [],
     taskFailures: 0,
     taskTimeouts: 0,
+    taskForceClosed: 0,
     runs: [],
     folder: dir,
     peers: [],
@@ -180,11 +186,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       figures.runs.push({ mode: phase.mode, status, seconds });
       if (typeof outcome !== 'string' && outcome.status === 'succeeded') figures.completed++;
       log(`  ${phase.mode}: ${status} in ${seconds.toFixed(1)} s, ${killed} worker kill(s)`);
-      // Twice to one workload is a duplicate effect: each step's effect happens once per run.
+      // Twice to one workload is a duplicate effect: each step's effect happens once per run. A sync is
+      // the exception: a retried sync of a running source ships what changed since, as a replication
+      // engine's "sync now" does when asked again; those are counted apart (resyncs), not hidden.
       const after = await effectCounts(sites, dir);
       for (const [key, n] of after) {
         const extra = n - (counts.get(key) ?? 0) - 1;
-        if (extra > 0) {
+        if (extra > 0 && key.endsWith('/syncReplication')) figures.resyncs += extra;
+        else if (extra > 0) {
           figures.duplicates += extra;
           if (figures.duplicateExamples.length < 5)
             figures.duplicateExamples.push(`${phase.mode}: ${key} +${extra + 1}`);
@@ -194,6 +203,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
         const trouble = await taskTrouble(client, outcome);
         figures.taskFailures += trouble.failed;
         figures.taskTimeouts += trouble.timedOut;
+        figures.taskForceClosed += trouble.forceClosed;
       }
       if (phase.mode === 'cleanup') {
         // Orphans: anything test + cleanup left behind (a test network, a copy, a snapshot), at either site.
@@ -245,11 +255,15 @@ export function printChaos(f: ChaosFigures, opts: ChaosOptions): void {
     console.log(
       `duplicate effects:            ${f.duplicates}${f.duplicateExamples.length ? ` (${f.duplicateExamples.join('; ')})` : ''}`,
     );
+    console.log(`syncs run again:              ${f.resyncs} (a worker died mid-sync; a sync may ship again)`);
     console.log(
       `orphans after cleanup:        ${f.orphans}${f.orphanExamples.length ? ` (${f.orphanExamples.join('; ')})` : ''}`,
     );
     console.log(`workflow task failures:       ${f.taskFailures}`);
     console.log(`workflow task timeouts:       ${f.taskTimeouts} (killed workers; expected, not failures)`);
+    console.log(
+      `tasks force-closed by server: ${f.taskForceClosed} (over 100 events arrived while one task ran; retried, nothing lost)`,
+    );
     console.log(`logs and state: ${f.folder}`);
   }
   for (const p of f.peers) console.log(peerLine(p));
@@ -289,8 +303,8 @@ async function main(): Promise<void> {
     figures = await runChaos(opts);
   } else {
     figures = {
-      ...{ attempted: 0, completed: 0, kills: 0, serverRestarts: 0, duplicates: 0, duplicateExamples: [] },
-      ...{ orphans: 0, orphanExamples: [], taskFailures: 0, taskTimeouts: 0, runs: [], folder: '' },
+      ...{ attempted: 0, completed: 0, kills: 0, serverRestarts: 0, duplicates: 0, duplicateExamples: [], resyncs: 0 },
+      ...{ orphans: 0, orphanExamples: [], taskFailures: 0, taskTimeouts: 0, taskForceClosed: 0, runs: [], folder: '' },
       simulatorNotRun: `CHAOS_PHASES=${phases.join(',')}`,
       peers: [],
     };

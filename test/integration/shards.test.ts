@@ -5,6 +5,9 @@
  * steps releasing other shards, an abort in one shard compensating every shard in reverse dependency order,
  * cancellation, and decisions sent to the root for a step a shard owns.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { temporal } from '@temporalio/proto';
 import type { Document } from 'yaml';
 import type { Plan } from '../../contracts/plan';
 import { withShards } from '../../reports/collect';
@@ -12,7 +15,7 @@ import { follow } from '../../cli/runs';
 import { progressQuery, progressSinceQuery } from '../../workflows/messages';
 import type { RunRecord } from '../../contracts/record';
 import type { WorkflowHandle } from '@temporalio/client';
-import { failedRecord, Scenario, step, useHarness } from './harness';
+import { failedRecord, ROOT, Scenario, step, useHarness } from './harness';
 
 const t = useHarness();
 
@@ -104,6 +107,18 @@ test('a split plan runs test then cleanup across shards, in graph order, and lea
     expect(closedOrder).toHaveLength(5);
     expect(closedOrder.slice(0, 3).sort()).toEqual([0, 1, 2]);
     expect(closedOrder.slice(3).sort()).toEqual([3, 4]);
+    if (process.env.RECORD_HISTORY) {
+      // For the replay test (test/replay.test.ts): the root (commit in turns) and one of its shards.
+      const shard = await t.h.env.client.workflow.getHandle(root.shards![0]!.workflowId).fetchHistory();
+      for (const [part, h] of [
+        ['root', history],
+        ['shard', shard],
+      ] as const)
+        writeFileSync(
+          join(ROOT, 'test', 'histories', `${process.env.RECORD_HISTORY}-${part}.pb`),
+          temporal.api.history.v1.History.encode(h).finish(),
+        );
+    }
 
     const cleanup = await s.runToEnd('cleanup');
     expect(cleanup.status).toBe('succeeded');
