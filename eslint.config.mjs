@@ -68,6 +68,16 @@ export default tseslint.config(
           ],
         },
       ],
+      // A local activity's marker and the commands after it can land in two workflow tasks when a worker
+      // restarts mid-task, and the SDK's replay then misreads a later patched() (workflows/visibility.ts).
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'wf',
+          property: 'proxyLocalActivities',
+          message: 'No local activities in workflows: use proxyActivities (workflows/visibility.ts says why).',
+        },
+      ],
     },
   },
 );

@@ -33,7 +33,8 @@ export async function publishPlan(plan: string, mode: string): Promise<boolean> 
   const options = { startToCloseTimeout: '10 seconds', retry: { maximumAttempts: 3 } } as const;
   const { registeredSearchAttributes } = wf.patched('drover-search-attributes-by-activity-v1')
     ? wf.proxyActivities<VisibilityActivities>({ ...options, taskQueue: wf.workflowInfo().taskQueue })
-    : wf.proxyLocalActivities<VisibilityActivities>(options);
+    : // eslint-disable-next-line no-restricted-properties -- runs recorded before the patch replay with it
+      wf.proxyLocalActivities<VisibilityActivities>(options);
   const wanted = Object.values(SEARCH_ATTRIBUTES);
   const known = await registeredSearchAttributes(wanted).catch(() => [] as string[]);
   if (!wanted.every((name) => known.includes(name))) return false;
