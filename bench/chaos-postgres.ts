@@ -35,10 +35,11 @@ import { stringify } from 'yaml';
 import { compile } from '../compiler';
 import type { Mode } from '../compiler';
 import type { RunRecord } from '../contracts/record';
-import { createPair, PG_BIN, settingsOf, Writer } from '../test/postgres/cluster';
+import { createPair, PG_BIN, settingsOf, timelineOf, Writer } from '../test/postgres/cluster';
 import type { PgNode, PgPair } from '../test/postgres/cluster';
 import {
   chaosRun,
+  chaosRunbookHead,
   DevServer,
   emptyFigures,
   ensureInstalled,
@@ -93,16 +94,6 @@ const startServer = (pair: PgPair, node: PgNode) =>
 /** Both logs of a node: the pair's (outside the data dir) and the provider's (inside it). */
 const logOf = (pair: PgPair, node: PgNode) => `${read(pair.logOf(node))}\n${read(join(node.dataDir, PROVIDER_LOG))}`;
 
-/** The newest timeline the data directory has a history file for (1 until a promote forks one). */
-function timelineOf(dataDir: string): number {
-  const wal = join(dataDir, 'pg_wal');
-  if (!existsSync(wal)) return 0;
-  const tlis = readdirSync(wal)
-    .filter((f) => /^[0-9A-F]{8}\.history$/.test(f))
-    .map((f) => parseInt(f.slice(0, 8), 16));
-  return Math.max(1, ...tlis);
-}
-
 /** PostgreSQL server processes whose working directory is `dataDir` (a server chdirs to its data dir). */
 function serversIn(dataDir: string): number {
   const exe = join(PG_BIN, 'postgres');
@@ -144,19 +135,7 @@ class CopyWatch {
 
 function runbook(pair: PgPair, copy: { port: number; dataDir: string }): string {
   return stringify({
-    apiVersion: 'drover.dev/v1',
-    kind: 'RecoveryPlan',
-    metadata: {
-      name: 'chaos-postgres',
-      description: 'npm run chaos: a PostgreSQL 15 pair',
-      owner: 'chaos@example.com',
-    },
-    objectives: { rpo: '1m', rto: '15m' },
-    defaults: {
-      timeout: '2m',
-      // Enough attempts to outlast a stopped standby and a killed worker; the backoff stays short.
-      retry: { maxAttempts: 30, initialInterval: '500ms', backoffCoefficient: 2, maxInterval: '2s' },
-    },
+    ...chaosRunbookHead('chaos-postgres', 'npm run chaos: a PostgreSQL 15 pair', { rpo: '1m', rto: '15m' }),
     sites: {
       protected: { name: 'db-east', provider: 'postgres' },
       recovery: { name: 'db-west', provider: 'postgres' },

@@ -382,3 +382,20 @@ function sawUnreachable(log: string, workflowId: string): boolean {
     .split('\n')
     .some((l) => l.includes(`"workflowId":"${workflowId}"`) && l.includes('"type":"SiteUnreachable"'));
 }
+
+/**
+ * What the chaos runbooks against real peers share: their identity, objectives, and defaults with enough
+ * attempts to outlast an outage and a killed worker (the backoff stays short).
+ */
+export function chaosRunbookHead(name: string, description: string, objectives: { rpo: string; rto: string }) {
+  return {
+    apiVersion: 'drover.dev/v1',
+    kind: 'RecoveryPlan',
+    metadata: { name, description, owner: 'chaos@example.com' },
+    objectives,
+    defaults: {
+      timeout: '2m',
+      retry: { maxAttempts: 30, initialInterval: '500ms', backoffCoefficient: 2, maxInterval: '2s' },
+    },
+  };
+}

@@ -15,9 +15,7 @@
  * Played in the open, as in the tests (test/vsphere/fixture.ts): VMware Tools (vcsim runs no guest) and the
  * replication engine's sync hook. The guests' validation ports are real TCP listeners on loopback.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,27 +25,34 @@ import { stringify } from 'yaml';
 import { compile } from '../compiler';
 import type { RunRecord } from '../contracts/record';
 import type { Mode } from '../compiler';
-import { VimClient } from '../providers/vsphere/client';
-import { list, peerCertificate, text, typed, VimFault } from '../providers/vsphere/soap';
+import { list, text } from '../providers/vsphere/soap';
 import type { MoRef, Parsed } from '../providers/vsphere/soap';
-import { GuestAgent, inventoryOf, POINT_KEY, ReplicationEngine, setExtra } from '../test/vsphere/fixture';
+import {
+  GuestAgent,
+  inventoryOf,
+  POINT_KEY,
+  prepareReplica,
+  ReplicationEngine,
+  startVcsim as startFixtureVcsim,
+  VCSIM_BIN,
+} from '../test/vsphere/fixture';
 import type { Vcsim } from '../test/vsphere/fixture';
 import {
   chaosRun,
+  chaosRunbookHead,
   DevServer,
   emptyFigures,
   ensureInstalled,
   freePort,
   holdUntilMet,
   metOutage,
-  ROOT,
   sleep,
   WorkerProcess,
 } from './chaos-processes';
 import type { PeerFigures } from './chaos-processes';
 import { Rng } from './mutate';
 
-export const VCSIM = join(ROOT, '.tools', 'bin', 'vcsim');
+export const VCSIM = VCSIM_BIN;
 const NETWORK = 'chaos-bubble';
 
 export interface VsphereChaosOptions {
@@ -62,58 +67,8 @@ export interface VsphereChaosOptions {
 }
 
 /** One vcsim on a free loopback port with `-vm perPool` VMs per host and resource pool (2 × perPool in all). */
-export async function startVcsim(perPool: number, log: NodeJS.WritableStream): Promise<Vcsim> {
-  const dir = mkdtempSync(join(tmpdir(), 'drover-chaos-vcsim-'));
-  const fifo = join(dir, 'env');
-  execFileSync('mkfifo', [fifo]);
-  const child: ChildProcess = spawn(VCSIM, ['-l', '127.0.0.1:0', '-E', fifo, '-vm', String(perPool)], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  child.stderr!.pipe(log, { end: false });
-  try {
-    const line = await new Promise<string>((resolveLine, reject) => {
-      const timer = setTimeout(() => reject(new Error('vcsim did not start within 20 s')), 20_000);
-      child.once('exit', (code) => reject(new Error(`vcsim exited ${code}`)));
-      // Opening the fifo blocks until vcsim writes it: read it in a child of our own, off the event loop.
-      const cat = spawn('cat', [fifo], { stdio: ['ignore', 'pipe', 'ignore'] });
-      let out = '';
-      cat.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      cat.on('close', () => {
-        clearTimeout(timer);
-        resolveLine(out);
-      });
-    });
-    const m = /GOVC_URL=https:\/\/[^@]*@([^/\s]+)\/sdk/.exec(line);
-    if (!m) throw new Error(`vcsim printed no URL: ${line}`);
-    const url = `https://${m[1]}/sdk`;
-    const thumbprint = (await peerCertificate(new URL(url))).fingerprint256;
-    const client = new VimClient({
-      url,
-      username: 'drover',
-      password: 'pw',
-      tls: { thumbprint },
-      requestTimeoutMs: 3000,
-    });
-    return {
-      url,
-      thumbprint,
-      pid: child.pid!,
-      client,
-      freeze: () => child.kill('SIGSTOP'),
-      thaw: () => child.kill('SIGCONT'),
-      stop: async () => {
-        await client.close().catch(() => undefined);
-        child.kill('SIGCONT');
-        child.kill('SIGTERM');
-        if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
-      },
-    };
-  } catch (e) {
-    child.kill('SIGKILL');
-    throw e;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+export function startVcsim(perPool: number, log: NodeJS.WritableStream): Promise<Vcsim> {
+  return startFixtureVcsim(['-vm', String(perPool)], log);
 }
 
 const vmName = (i: number) => `chaos-vm-${String(i + 1).padStart(2, '0')}`;
@@ -141,23 +96,7 @@ export async function prepareEstate(east: Vcsim, west: Vcsim, n: number): Promis
     await east.client.task('Rename_Task', prod[i]!, { newName: vmName(i) }, {});
     const rep = reps[i]!;
     await west.client.task('Rename_Task', rep, { newName: replicaName(i) }, {});
-    await west.client.task('PowerOffVM_Task', rep, {}, {}).catch((e: unknown) => {
-      if (!(e instanceof VimFault && e.faultType === 'InvalidPowerState')) throw e;
-    });
-    const props = await west.client.props(rep, ['config.hardware.device']);
-    const nic = list<Parsed>((props['config.hardware.device'] as Parsed).VirtualDevice).find((d) => d.macAddress);
-    if (nic) {
-      const edit = {
-        operation: 'edit',
-        device: typed(String(nic['@_xsi:type']), {
-          key: String(nic.key),
-          backing: nic.backing as never,
-          connectable: { startConnected: false, allowGuestControl: true, connected: false },
-        }),
-      };
-      await west.client.task('ReconfigVM_Task', rep, { spec: { deviceChange: [edit] } }, {});
-    }
-    await setExtra(west.client, rep, { [POINT_KEY]: new Date(Date.now() - 60_000).toISOString() });
+    await prepareReplica(west, rep);
   }
 }
 
@@ -205,19 +144,7 @@ function runbook(n: number, east: Vcsim, west: Vcsim, engine: string, port: numb
   });
   const half = Math.ceil(n / 2);
   return stringify({
-    apiVersion: 'drover.dev/v1',
-    kind: 'RecoveryPlan',
-    metadata: {
-      name: 'chaos-vsphere',
-      description: 'npm run chaos: VMs on two vcsim vCenters',
-      owner: 'chaos@example.com',
-    },
-    objectives: { rpo: '15m', rto: '1h' },
-    defaults: {
-      timeout: '2m',
-      // Enough attempts to outlast a frozen vCenter and a killed worker; the backoff stays short.
-      retry: { maxAttempts: 30, initialInterval: '500ms', backoffCoefficient: 2, maxInterval: '2s' },
-    },
+    ...chaosRunbookHead('chaos-vsphere', 'npm run chaos: VMs on two vcsim vCenters', { rpo: '15m', rto: '1h' }),
     sites: {
       protected: { name: 'vc-east', provider: 'vsphere', connection: connection(east) },
       recovery: {

@@ -12,7 +12,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PlanSite } from '../../contracts/plan';
 import { createPostgres } from '../../providers/postgres';
-import { createPair, settingsOf } from '../postgres/cluster';
+import { createPair, settingsOf, timelineOf } from '../postgres/cluster';
 import type { PgNode, PgPair } from '../postgres/cluster';
 import type { ConformanceAdapter, Fixture } from './adapter';
 
@@ -65,19 +65,6 @@ function postmasterRuns(dataDir: string): boolean {
   if (!pid || !/^\d+$/.test(pid)) return false;
   const stat = read(`/proc/${pid}/stat`);
   return stat !== '' && stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-}
-
-/**
- * The newest timeline the data directory has a history file for: 1 until a promote forks a new one, which
- * only a rewind or a new base backup takes back (a standby on the old timeline is another database).
- */
-function timelineOf(dataDir: string): number {
-  const wal = join(dataDir, 'pg_wal');
-  if (!existsSync(wal)) return 0;
-  const tlis = readdirSync(wal)
-    .filter((f) => /^[0-9A-F]{8}\.history$/.test(f))
-    .map((f) => parseInt(f.slice(0, 8), 16));
-  return Math.max(1, ...tlis);
 }
 
 /** What a server's data directory and the server itself show; `exists: false` for a missing folder. */

@@ -590,3 +590,16 @@ export class Writer {
     this.client = undefined;
   }
 }
+
+/**
+ * The newest timeline the data directory has a history file for: 1 until a promote forks a new one, which
+ * only a rewind or a new base backup takes back (a standby on the old timeline is another database).
+ */
+export function timelineOf(dataDir: string): number {
+  const wal = join(dataDir, 'pg_wal');
+  if (!existsSync(wal)) return 0;
+  const tlis = readdirSync(wal)
+    .filter((f) => /^[0-9A-F]{8}\.history$/.test(f))
+    .map((f) => parseInt(f.slice(0, 8), 16));
+  return Math.max(1, ...tlis);
+}

@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { VimClient } from '../../providers/vsphere/client';
 import type { Props } from '../../providers/vsphere/client';
-import { list, peerCertificate, ref, text, typed } from '../../providers/vsphere/soap';
+import { list, peerCertificate, ref, text, typed, VimFault } from '../../providers/vsphere/soap';
 import type { MoRef, Parsed } from '../../providers/vsphere/soap';
 
 export const VCSIM_BIN = join(__dirname, '..', '..', '.tools', 'bin', 'vcsim');
@@ -37,8 +37,11 @@ export interface Vcsim {
   stop(): Promise<void>;
 }
 
-/** Starts one vcsim on a free loopback port; `args` adds flags (e.g. `-method-delay`). */
-export async function startVcsim(args: string[] = []): Promise<Vcsim> {
+/**
+ * Starts one vcsim on a free loopback port; `args` adds flags (e.g. `-method-delay`), `log` also gets its
+ * stderr (npm run chaos keeps it with the other processes' logs).
+ */
+export async function startVcsim(args: string[] = [], log?: NodeJS.WritableStream): Promise<Vcsim> {
   if (!existsSync(VCSIM_BIN)) throw new Error('vcsim is missing: run `npm run setup:vcsim`');
   const dir = mkdtempSync(join(tmpdir(), 'drover-vcsim-'));
   const fifo = join(dir, 'env');
@@ -48,6 +51,7 @@ export async function startVcsim(args: string[] = []): Promise<Vcsim> {
   });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  if (log) child.stderr!.pipe(log, { end: false });
   const line = await new Promise<string>((resolveLine, reject) => {
     const timer = setTimeout(() => reject(new Error(`vcsim did not start: ${stderr}`)), 20_000);
     child.once('exit', (code) => reject(new Error(`vcsim exited ${code}: ${stderr}`)));
@@ -125,22 +129,32 @@ export async function prepareEstate(east: Vcsim, west: Vcsim, workloads: { vm: s
     await east.client.task('Rename_Task', src, { newName: w.vm }, {});
     const rep = await vm(west.client, defaults[i]!);
     await west.client.task('Rename_Task', rep, { newName: w.replica }, {});
-    await west.client.task('PowerOffVM_Task', rep, {}, {});
-    const props = await west.client.props(rep, ['config.hardware.device']);
-    const nic = list<Parsed>((props['config.hardware.device'] as Parsed).VirtualDevice).find((d) => d.macAddress);
-    if (nic) {
-      const edit = {
-        operation: 'edit',
-        device: typed(String(nic['@_xsi:type']), {
-          key: String(nic.key),
-          backing: nic.backing as never,
-          connectable: { startConnected: false, allowGuestControl: true, connected: false },
-        }),
-      };
-      await west.client.task('ReconfigVM_Task', rep, { spec: { deviceChange: [edit] } }, {});
-    }
-    await setExtra(west.client, rep, { [POINT_KEY]: new Date(Date.now() - 60_000).toISOString() });
+    await prepareReplica(west, rep);
   }
+}
+
+/**
+ * A replica as the replication engine leaves it: powered off, its NIC not connected at power-on, stamped
+ * with its recovery point (a minute ago).
+ */
+export async function prepareReplica(west: Vcsim, rep: MoRef): Promise<void> {
+  await west.client.task('PowerOffVM_Task', rep, {}, {}).catch((e: unknown) => {
+    if (!(e instanceof VimFault && e.faultType === 'InvalidPowerState')) throw e;
+  });
+  const props = await west.client.props(rep, ['config.hardware.device']);
+  const nic = list<Parsed>((props['config.hardware.device'] as Parsed).VirtualDevice).find((d) => d.macAddress);
+  if (nic) {
+    const edit = {
+      operation: 'edit',
+      device: typed(String(nic['@_xsi:type']), {
+        key: String(nic.key),
+        backing: nic.backing as never,
+        connectable: { startConnected: false, allowGuestControl: true, connected: false },
+      }),
+    };
+    await west.client.task('ReconfigVM_Task', rep, { spec: { deviceChange: [edit] } }, {});
+  }
+  await setExtra(west.client, rep, { [POINT_KEY]: new Date(Date.now() - 60_000).toISOString() });
 }
 
 /** Plays VMware Tools: a powered-on VM soon reports tools running and a green heartbeat. */
