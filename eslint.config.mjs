@@ -55,10 +55,12 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: nodeBuiltins.map((name) => ({
-            name,
-            message: 'Workflows are deterministic: do I/O in an activity, not in workflow code.',
-          })),
+          paths: [
+            ...nodeBuiltins.map((name) => ({
+              name,
+              message: 'Workflows are deterministic: do I/O in an activity, not in workflow code.',
+            })),
+          ],
           patterns: [
             {
               group: ['**/activities', '**/activities/**', '**/providers/**', '**/cli/**'],
@@ -70,6 +72,19 @@ export default tseslint.config(
       ],
       // A local activity's marker and the commands after it can land in two workflow tasks when a worker
       // restarts mid-task, and the SDK's replay then misreads a later patched() (workflows/visibility.ts).
+      // (This block's list replaces the one above for workflows: the ImportExpression rule is repeated.)
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'ImportExpression',
+          message: 'import() is a real ESM import in this CommonJS build: import statically.',
+        },
+        {
+          selector:
+            "ImportDeclaration[source.value='@temporalio/workflow'] ImportSpecifier[imported.name='proxyLocalActivities']",
+          message: 'No local activities in workflows: use proxyActivities (workflows/visibility.ts says why).',
+        },
+      ],
       'no-restricted-properties': [
         'error',
         {

@@ -198,14 +198,11 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
       const kills = Math.ceil((opts.kills - figures.kills) / (modes.length - i));
       let outage: ((watch: RunWatch) => Promise<void>) | undefined;
       let outageDone = false;
+      const met = { workflowId: `chaos-postgres-${mode}`, site: 'db-west', since: 0 };
       const standbyDown = async (from: number) => {
+        met.since = from;
         // For outageMs, and until a step of the run has failed on the stopped standby (holdUntilMet).
-        await holdUntilMet(
-          join(dir, 'processes.log'),
-          `chaos-postgres-${mode}`,
-          opts.outageMs - (Date.now() - from),
-          60_000,
-        );
+        await holdUntilMet(join(dir, 'processes.log'), met, opts.outageMs - (Date.now() - from), 60_000);
         await startServer(p, p.standby);
         outageDone = true;
         figures.outages.push(`${mode}: standby stopped ${((Date.now() - from) / 1000).toFixed(1)} s`);
@@ -247,7 +244,7 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
         label: `postgres ${mode}`,
       });
       if (outage && !outageDone) figures.problems.push(`${mode} ended before its outage did`);
-      if (outage && !(await metOutage(join(dir, 'processes.log'), `chaos-postgres-${mode}`)))
+      if (outage && !(await metOutage(join(dir, 'processes.log'), met)))
         figures.problems.push(`${mode} never met its outage (no step failed SiteUnreachable)`);
       figures.attempted++;
       figures.kills += run.kills;

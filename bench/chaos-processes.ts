@@ -324,7 +324,11 @@ export async function chaosRun(opts: {
       return false;
     },
   };
-  const outage = opts.outage?.(watch);
+  // Handled at once: a failing outage (pg_ctl refusing) is reported with the run, not an unhandled rejection.
+  let outageError: unknown;
+  const outage = opts.outage?.(watch).catch((e: unknown) => {
+    outageError = e;
+  });
   let killed = 0;
   const maxRunMs = opts.maxRunMs ?? Number(process.env.CHAOS_MAX_RUN_MS ?? 600_000);
   let stuck = false;
@@ -352,35 +356,47 @@ export async function chaosRun(opts: {
   const outcome = stuck ? `stuck (terminated after ${maxRunMs / 1000} s)` : await result;
   const seconds = (Date.now() - t0) / 1000;
   await outage;
+  if (outageError !== undefined) throw outageError;
   const trouble =
     typeof outcome === 'string' ? await historyTrouble(client, [workflowId]) : await taskTrouble(client, outcome);
   return { outcome, seconds, kills: killed, trouble };
 }
 
-/**
- * Whether the run met its outage: the worker's log (JSON lines) has a step of that run that failed as
- * SiteUnreachable (a refused or unanswered call, retried). Without one the outage tested nothing.
- */
-export async function metOutage(log: string, workflowId: string): Promise<boolean> {
-  await sleep(300); // the worker's stderr reaches the file through a pipe
-  return sawUnreachable(log, workflowId);
+/** An outage as the run must meet it: that run, the site made unreachable, and since when. */
+export interface Outage {
+  workflowId: string;
+  site: string;
+  since: number;
 }
 
 /**
- * Holds an outage for at least `minMs` and until the run has met it (a step of that run failed as
- * SiteUnreachable: the worker was alive and acting on the peer while it was down), or `capMs` passed.
- * A fixed-length outage could fall entirely while the worker was killed, or between two steps.
+ * Whether the run met its outage: the worker's log (JSON lines) has a step of that run at that site that
+ * failed as SiteUnreachable after the outage began. Without one the outage tested nothing.
  */
-export async function holdUntilMet(log: string, workflowId: string, minMs: number, capMs: number): Promise<void> {
+export async function metOutage(log: string, outage: Outage): Promise<boolean> {
+  await sleep(300); // the worker's stderr reaches the file through a pipe
+  return sawUnreachable(log, outage);
+}
+
+/**
+ * Holds an outage for at least `minMs` and until the run has met it (metOutage: the worker was alive and
+ * acting on the peer while it was down), or `capMs` passed. A fixed-length outage could fall entirely while
+ * the worker was killed, or between two steps.
+ */
+export async function holdUntilMet(log: string, outage: Outage, minMs: number, capMs: number): Promise<void> {
   const from = Date.now();
   await sleep(minMs);
-  while (Date.now() - from < capMs && !sawUnreachable(log, workflowId)) await sleep(250);
+  while (Date.now() - from < capMs && !sawUnreachable(log, outage)) await sleep(250);
 }
 
-function sawUnreachable(log: string, workflowId: string): boolean {
+function sawUnreachable(log: string, outage: Outage): boolean {
   return readFileSync(log, 'utf8')
     .split('\n')
-    .some((l) => l.includes(`"workflowId":"${workflowId}"`) && l.includes('"type":"SiteUnreachable"'));
+    .filter((l) => l.includes(`"workflowId":"${outage.workflowId}"`) && l.includes('"type":"SiteUnreachable"'))
+    .some((l) => {
+      const entry = JSON.parse(l) as { site?: string; timestamp?: string };
+      return entry.site === outage.site && Date.parse(entry.timestamp ?? '') >= outage.since;
+    });
 }
 
 /**

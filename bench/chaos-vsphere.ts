@@ -309,6 +309,7 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
       const since = { east: await latestKey(east), west: await latestKey(west) };
       const delay = rng.int(300);
       let frozen = false;
+      const outage = { workflowId: `chaos-vsphere-${mode}`, site: 'vc-west', since: 0 };
       const run = await chaosRun({
         client,
         worker,
@@ -325,11 +326,11 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
             r.steps.some((x) => x.site === 'vc-west' && x.status === 'running' && !x.id.startsWith('plan/'));
           if (!(await watch.until(acting, 300_000))) return;
           await sleep(delay);
-          const t = Date.now();
+          const t = (outage.since = Date.now());
           west.freeze();
           frozen = true;
           log(`  vsphere ${mode}: vCenter west frozen (SIGSTOP)`);
-          await holdUntilMet(join(dir, 'processes.log'), `chaos-vsphere-${mode}`, opts.freezeMs, 60_000);
+          await holdUntilMet(join(dir, 'processes.log'), outage, opts.freezeMs, 60_000);
           west.thaw();
           figures.outages.push(`${mode}: vc-west frozen ${((Date.now() - t) / 1000).toFixed(1)} s`);
         },
@@ -343,7 +344,7 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
       figures.runs.push({ mode, status, seconds: run.seconds, kills: run.kills });
       log(`  vsphere ${mode}: ${status} in ${run.seconds.toFixed(1)} s, ${run.kills} worker kill(s)`);
       if (!frozen) figures.problems.push(`${mode} ended before vCenter west was frozen`);
-      else if (!(await metOutage(join(dir, 'processes.log'), `chaos-vsphere-${mode}`)))
+      else if (!(await metOutage(join(dir, 'processes.log'), outage)))
         figures.problems.push(`${mode} never met the frozen vCenter (no step failed SiteUnreachable)`);
       figures.taskFailures += run.trouble.failed;
       figures.taskTimeouts += run.trouble.timedOut;

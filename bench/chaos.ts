@@ -192,7 +192,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosFigures> {
       const after = await effectCounts(sites, dir);
       for (const [key, n] of after) {
         const extra = n - (counts.get(key) ?? 0) - 1;
-        if (extra > 0 && key.endsWith('/syncReplication')) figures.resyncs += extra;
+        // (Only when a worker was killed in this run: otherwise a second sync is a duplicate like any other.)
+        if (extra > 0 && key.endsWith('/syncReplication') && killed > 0) figures.resyncs += extra;
         else if (extra > 0) {
           figures.duplicates += extra;
           if (figures.duplicateExamples.length < 5)

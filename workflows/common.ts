@@ -53,7 +53,7 @@ export function eventLog(record: RunRecord): (text: string) => void {
  * measured (1.2 s for 5,000 workloads), so a worker killed mid-compile is retried after seconds, not
  * after the whole start-to-close timeout.
  */
-const COMPILE_HEARTBEAT = '15 seconds';
+const COMPILE_HEARTBEAT = '30 seconds';
 
 /** Compiles a runbook on the worker (the orchestration queue); a runbook error fails the run at once. */
 export async function compileInActivity(input: CompileInput): Promise<Plan> {

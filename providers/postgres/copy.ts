@@ -5,7 +5,7 @@
  * short silently (`pg_ctl start -w` returns 0): the copy is checked against its target.
  */
 import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { ProviderError } from '../errors';
 import type { OperationContext } from '../types';
 import type { PgOperation } from './index';
@@ -76,16 +76,16 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
       );
     const work: PgNode = { ...copy, dataDir: stagingOf(copy) };
     // An earlier attempt's partial copy (its worker died or it was cancelled): made here, so it goes.
-    rmSync(work.dataDir, { recursive: true, force: true });
+    rmSync(work.dataDir, REMOVE);
     prepareFolder(work);
     try {
       if (from === 'archive') await copyBaseBackup(work, s.test!.baseBackup!, ctx);
       else await backupStandby(work, nodeAt(p, ctx.site, env), ctx);
       recoverySettings(work, from, s.archive, target);
       writeOwned(work, RESTORED, JSON.stringify({ from, target: target ?? 'latest' }));
-      renameSync(work.dataDir, copy.dataDir);
+      renameSync(work.dataDir, resolve(copy.dataDir));
     } catch (e) {
-      rmSync(work.dataDir, { recursive: true, force: true });
+      rmSync(work.dataDir, REMOVE);
       throw e;
     }
     return {
@@ -96,7 +96,10 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
 }
 
 /** Where a restore builds the copy before renaming it into place (beside its dataDir, so the rename is one step). */
-const stagingOf = (copy: PgNode) => `${copy.dataDir}.drover-partial`;
+const stagingOf = (copy: PgNode) => `${resolve(copy.dataDir)}.drover-partial`;
+
+/** A folder removed even while a cancelled or orphaned pg_basebackup still writes into it for a moment. */
+const REMOVE = { recursive: true, force: true, maxRetries: 5 } as const;
 
 /**
  * A base backup of the standby into `work`. A standby that cannot be reached, or that goes away mid-backup
@@ -123,14 +126,19 @@ async function backupStandby(work: PgNode, standby: PgNode, ctx: OperationContex
     );
   } catch (e) {
     const message = (e as Error).message;
-    if (!ctx.signal.aborted && BACKUP_CUT.test(message)) throw new ProviderError('SiteUnreachable', message);
+    const retry = e instanceof ProviderError && e.type === 'InvalidState' && !BACKUP_REFUSED.test(message);
+    if (!ctx.signal.aborted && retry && BACKUP_CUT.test(message)) throw new ProviderError('SiteUnreachable', message);
     throw e;
   }
 }
 
 /** pg_basebackup's words for a standby it could not reach or lost mid-backup (libpq's and the server's). */
 const BACKUP_CUT =
-  /connection to server .* failed|server closed the connection|could not (connect|receive|read|send)|terminating connection|the database system is (shutting down|starting up|in recovery mode)|connection (refused|reset|timed out)/i;
+  /connection to server .* failed|server closed the connection|could not (connect|receive data|send data)|terminating connection|the database system is (shutting down|starting up|in recovery mode)|connection (refused|reset|timed out)/i;
+
+/** ...and for a standby that answered and refused: a retry cannot help (the runbook or the server must change). */
+const BACKUP_REFUSED =
+  /authentication failed|no pg_hba\.conf entry|role .* does not exist|database .* does not exist|permission denied|must be superuser or replication role/i;
 
 /** The copy's own settings: its port, loopback only, no primary, no archiving; from the archive, to its target. */
 function recoverySettings(work: PgNode, from: string, archive: string | undefined, target: string | undefined): void {
@@ -261,7 +269,7 @@ export const stopCopy: PgOperation = async (copy, ctx) => {
 export const deleteCopy: PgOperation = async (copy) => {
   const partial = existsSync(stagingOf(copy));
   // A restore that never finished (its worker died mid-backup) left only its staging folder: it goes too.
-  rmSync(stagingOf(copy), { recursive: true, force: true });
+  rmSync(stagingOf(copy), REMOVE);
   if (!existsSync(copy.dataDir))
     return partial
       ? {

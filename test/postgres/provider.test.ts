@@ -239,8 +239,16 @@ test('a test copy restore is whole or not at all: the partial copy of an attempt
   const pair = await createPair();
   try {
     const copyDir = join(pair.root, 'copy');
-    const settings = settingsOf(pair, { test: { port: await pair.freePort(), dataDir: copyDir, from: 'standby' } });
+    // Written with a trailing slash, as people do: the staging folder is beside the copy, not inside it.
+    const settings = settingsOf(pair, {
+      test: { port: await pair.freePort(), dataDir: `${copyDir}/`, from: 'standby' },
+    });
     const t = { network: 'drover-test' };
+    // A standby that answers and refuses (a role that does not exist) is not an outage: no retry can help.
+    const wrongUser = { ...settings, user: 'no_such_role' };
+    const refusedBackup = (await op('restore', west, wrongUser, t).catch((e: unknown) => e)) as ProviderError;
+    expect(refusedBackup).toMatchObject({ type: 'InvalidState', retryable: false });
+    expect(existsSync(`${copyDir}.drover-partial`)).toBe(false);
     // What a worker SIGKILLed mid pg_basebackup leaves: a half-written staging folder, no copy.
     const partial = `${copyDir}.drover-partial`;
     mkdirSync(partial, { mode: 0o700 });
