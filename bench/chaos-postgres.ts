@@ -11,7 +11,8 @@
  *   until `outageMs` later, while a writer commits one row per transaction on the primary.
  *
  * Counted from PostgreSQL itself, never from Drover's records:
- * - duplicate effects: base backups the test copy's folder held (each `backup_manifest` checksum seen), the
+ * - duplicate effects: base backups that became the test copy (each `backup_manifest` checksum seen in its
+ *   folder; one redone in `<dataDir>.drover-partial` after a kill never became the copy), the
  *   copy's own starts (its log), promotes (the new primary's timeline history: 1 → 2 once; its log's
  *   "received promote request" lines), starts of the old primary during the switchover (its log);
  * - orphans after cleanup: the copy's folder, its port still accepting, servers left in the pair's folder,
