@@ -17,7 +17,7 @@ import { peerHeld } from '../bench/chaos-processes';
 import type { PeerFigures } from '../bench/chaos-processes';
 import { runPostgresChaos } from '../bench/chaos-postgres';
 import { effectsAt, latestKey, orphansOf, runVsphereChaos, startVcsim } from '../bench/chaos-vsphere';
-import { inventoryOf } from './vsphere/fixture';
+import { inventoryOf, VCSIM_BIN } from './vsphere/fixture';
 
 function expectHeld(f: PeerFigures, lines: string[]): void {
   if (!peerHeld(f)) console.log(JSON.stringify({ ...f, lines }, null, 2));
@@ -74,3 +74,9 @@ test('the vSphere counters read vCenter: a second power-on and a port group left
     await v.stop();
   }
 }, 60_000);
+
+test('the built campaign (npm run chaos runs dist/) finds the vcsim the project installed', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the build of the fixture, as dist/bench loads it
+  const built = require('../dist/test/vsphere/fixture') as { VCSIM_BIN: string };
+  expect(built.VCSIM_BIN).toBe(VCSIM_BIN);
+});

@@ -23,7 +23,11 @@ import type { Props } from '../../providers/vsphere/client';
 import { list, peerCertificate, ref, text, typed, VimFault } from '../../providers/vsphere/soap';
 import type { MoRef, Parsed } from '../../providers/vsphere/soap';
 
-export const VCSIM_BIN = join(__dirname, '..', '..', '.tools', 'bin', 'vcsim');
+/** The project's folder, from test/vsphere or from its build in dist/test/vsphere (npm run chaos). */
+const PROJECT = existsSync(join(__dirname, '..', '..', 'package.json'))
+  ? join(__dirname, '..', '..')
+  : join(__dirname, '..', '..', '..');
+export const VCSIM_BIN = join(PROJECT, '.tools', 'bin', 'vcsim');
 export const POINT_KEY = 'replication.pointInTime';
 
 export interface Vcsim {
