@@ -31,7 +31,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { compile } from '../compiler';
 import type { Mode } from '../compiler';
@@ -41,14 +40,13 @@ import type { PgNode, PgPair } from '../test/postgres/cluster';
 import {
   chaosRun,
   chaosRunbookHead,
-  DevServer,
   emptyFigures,
   ensureInstalled,
-  freePort,
   holdUntilMet,
   metOutage,
   sleep,
-  WorkerProcess,
+  startServerAndWorker,
+  tallyRun,
 } from './chaos-processes';
 import type { PeerFigures, RunWatch } from './chaos-processes';
 import { Rng } from './mutate';
@@ -179,16 +177,7 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
     if (!compiled.plan) throw new Error(`the chaos runbook does not compile: ${JSON.stringify(compiled.diagnostics)}`);
     writeFileSync(join(dir, 'chaos-postgres.yaml'), yaml);
 
-    const server = new DevServer(join(dir, 'temporal.db'), await freePort(), logs);
-    await server.start();
-    cleanups.push(() => server.kill());
-    const address = `127.0.0.1:${server.port}`;
-    const worker = new WorkerProcess(dir, address, logs);
-    worker.start();
-    cleanups.push(() => worker.kill('SIGTERM'));
-    const connection = await Connection.connect({ address });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    const { worker, client } = await startServerAndWorker(dir, logs, cleanups);
 
     const folderBefore = readdirSync(p.root).sort();
     const modes: Mode[] = ['test', 'cleanup', 'planned-migration'];
@@ -247,20 +236,7 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
       if (outage && !outageDone) figures.problems.push(`${mode} ended before its outage did`);
       if (outage && !(await metOutage(join(dir, 'processes.log'), met)))
         figures.problems.push(`${mode} never met its outage (no step failed SiteUnreachable)`);
-      figures.attempted++;
-      figures.kills += run.kills;
-      const status = typeof run.outcome === 'string' ? run.outcome : run.outcome.status;
-      if (typeof run.outcome !== 'string' && run.outcome.status === 'succeeded') figures.completed++;
-      figures.runs.push({ mode, status, seconds: run.seconds, kills: run.kills });
-      log(`  postgres ${mode}: ${status} in ${run.seconds.toFixed(1)} s, ${run.kills} worker kill(s)`);
-      figures.taskFailures += run.trouble.failed;
-      figures.taskTimeouts += run.trouble.timedOut;
-      figures.taskForceClosed += run.trouble.forceClosed;
-      const dup = (n: number, what: string) => {
-        if (n <= 0) return;
-        figures.duplicates += n;
-        figures.duplicateExamples.push(`${mode}: ${what}`);
-      };
+      const { status, dup } = tallyRun(figures, mode, run, log);
       if (mode === 'test') {
         watch.stop();
         dup(watch.backups.size - 1, `the copy's folder held ${watch.backups.size} base backups`);

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import type { Client } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { Mode } from '../compiler';
 import type { RunRecord } from '../contracts/record';
@@ -414,4 +414,54 @@ export function chaosRunbookHead(name: string, description: string, objectives: 
       retry: { maxAttempts: 30, initialInterval: '500ms', backoffCoefficient: 2, maxInterval: '2s' },
     },
   };
+}
+
+/**
+ * A peer phase's own dev server (on `dir`/temporal.db) and real `drover worker`, and a client of it; each
+ * pushes its stop onto `cleanups` (run in reverse when the phase ends).
+ */
+export async function startServerAndWorker(
+  dir: string,
+  logs: NodeJS.WritableStream,
+  cleanups: (() => Promise<unknown>)[],
+  env: Record<string, string> = {},
+): Promise<{ worker: WorkerProcess; client: Client }> {
+  const server = new DevServer(join(dir, 'temporal.db'), await freePort(), logs);
+  await server.start();
+  cleanups.push(() => server.kill());
+  const address = `127.0.0.1:${server.port}`;
+  const worker = new WorkerProcess(dir, address, logs, env);
+  worker.start();
+  cleanups.push(() => worker.kill('SIGTERM'));
+  const connection = await Connection.connect({ address });
+  cleanups.push(() => connection.close());
+  return { worker, client: new Client({ connection, namespace: 'default' }) };
+}
+
+/**
+ * Adds one run of a peer phase to its figures (attempted, completed, kills, task trouble), logs its end,
+ * and returns its status and the counter of its duplicate effects (`dup(extra, what)`; 0 or less counts
+ * nothing).
+ */
+export function tallyRun(
+  figures: PeerFigures,
+  mode: Mode,
+  run: Awaited<ReturnType<typeof chaosRun>>,
+  log: (line: string) => void,
+): { status: string; dup: (n: number, what: string) => void } {
+  figures.attempted++;
+  figures.kills += run.kills;
+  const status = typeof run.outcome === 'string' ? run.outcome : run.outcome.status;
+  if (status === 'succeeded') figures.completed++;
+  figures.runs.push({ mode, status, seconds: run.seconds, kills: run.kills });
+  log(`  ${figures.phase} ${mode}: ${status} in ${run.seconds.toFixed(1)} s, ${run.kills} worker kill(s)`);
+  figures.taskFailures += run.trouble.failed;
+  figures.taskTimeouts += run.trouble.timedOut;
+  figures.taskForceClosed += run.trouble.forceClosed;
+  const dup = (n: number, what: string) => {
+    if (n <= 0) return;
+    figures.duplicates += n;
+    figures.duplicateExamples.push(`${mode}: ${what}`);
+  };
+  return { status, dup };
 }

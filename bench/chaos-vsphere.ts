@@ -20,7 +20,6 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { compile } from '../compiler';
 import type { RunRecord } from '../contracts/record';
@@ -40,14 +39,14 @@ import type { Vcsim } from '../test/vsphere/fixture';
 import {
   chaosRun,
   chaosRunbookHead,
-  DevServer,
   emptyFigures,
   ensureInstalled,
   freePort,
   holdUntilMet,
   metOutage,
   sleep,
-  WorkerProcess,
+  startServerAndWorker,
+  tallyRun,
 } from './chaos-processes';
 import type { PeerFigures } from './chaos-processes';
 import { Rng } from './mutate';
@@ -293,16 +292,9 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
     await Promise.all([settled(east), settled(west)]);
     const before = { east: await inventoryOf(east), west: await inventoryOf(west) };
 
-    const server = new DevServer(join(dir, 'temporal.db'), await freePort(), logs);
-    await server.start();
-    cleanups.push(() => server.kill());
-    const address = `127.0.0.1:${server.port}`;
-    const worker = new WorkerProcess(dir, address, logs, { CHAOS_VC_PASSWORD: 'not-a-real-password' });
-    worker.start();
-    cleanups.push(() => worker.kill('SIGTERM'));
-    const connection = await Connection.connect({ address });
-    cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
+    const { worker, client } = await startServerAndWorker(dir, logs, cleanups, {
+      CHAOS_VC_PASSWORD: 'not-a-real-password',
+    });
 
     const modes: Mode[] = ['test', 'cleanup'];
     for (const [i, mode] of modes.entries()) {
@@ -337,24 +329,11 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
         log,
         label: `vsphere ${mode}`,
       });
-      figures.attempted++;
-      figures.kills += run.kills;
-      const status = typeof run.outcome === 'string' ? run.outcome : run.outcome.status;
-      if (typeof run.outcome !== 'string' && run.outcome.status === 'succeeded') figures.completed++;
-      figures.runs.push({ mode, status, seconds: run.seconds, kills: run.kills });
-      log(`  vsphere ${mode}: ${status} in ${run.seconds.toFixed(1)} s, ${run.kills} worker kill(s)`);
+      const { dup } = tallyRun(figures, mode, run, log);
       if (!frozen) figures.problems.push(`${mode} ended before vCenter west was frozen`);
       else if (!(await metOutage(join(dir, 'processes.log'), outage)))
         figures.problems.push(`${mode} never met the frozen vCenter (no step failed SiteUnreachable)`);
-      figures.taskFailures += run.trouble.failed;
-      figures.taskTimeouts += run.trouble.timedOut;
-      figures.taskForceClosed += run.trouble.forceClosed;
-      // Duplicate effects, from vCenter: the events this run posted and what the inventory holds now.
-      const dup = (n: number, what: string) => {
-        if (n <= 0) return;
-        figures.duplicates += n;
-        figures.duplicateExamples.push(`${mode}: ${what}`);
-      };
+      // Duplicate effects, from vCenter: the events this run posted and what the inventory holds now (dup).
       for (const [site, v, since0] of [
         ['east', east, since.east],
         ['west', west, since.west],
