@@ -4,43 +4,31 @@
  * (retryable or not, typed).
  */
 import { Context } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { INFRASTRUCTURE_KINDS } from '../compiler';
-import type { ProviderName } from '../compiler';
+import type { ProviderName, StepKind } from '../compiler';
 import type { CommandSpec, HttpSpec } from '../compiler/runbook';
 import { ProviderError } from '../providers/errors';
 import type { InfraKind } from '../providers/types';
 import { runCommandStep } from './command';
 import type { ActivityDeps } from './deps';
 import { httpFailed, performHttp } from './http';
-import type { StepInput, StepOutcome } from '../contracts/activities';
+import type { ChainProgress, ChainedOutcome, StepInput, StepOutcome, StepsInput } from '../contracts/activities';
 
 type StepWork = (signal: AbortSignal) => Promise<Omit<StepOutcome, 'attempt'>>;
 
 export function createStepActivities(deps: ActivityDeps) {
   const env = deps.env ?? process.env;
-  const step = (input: StepInput, fn: StepWork) => runStep(deps, input, fn);
 
-  const infra = Object.fromEntries(
-    INFRASTRUCTURE_KINDS.map((kind) => [
-      kind,
-      (input: StepInput): Promise<StepOutcome> => step(input, (signal) => callProvider(deps, kind, input, signal)),
-    ]),
-  ) as Record<InfraKind, (input: StepInput) => Promise<StepOutcome>>;
-
-  return {
-    ...infra,
-
-    /** A command from the runbook: argv, no shell, a minimal environment; its exit status is the result. */
-    async runCommand(input: StepInput): Promise<StepOutcome> {
-      return step(input, (signal) =>
-        runCommandStep(input.params as unknown as CommandSpec, { cwd: deps.cwd, workerEnv: env, signal }),
-      );
-    },
-
-    /** An HTTP request from the runbook (webhook, DNS or load-balancer API). */
-    async httpRequest(input: StepInput): Promise<StepOutcome> {
-      return step(input, async (signal) => {
+  /** What a step of `kind` does, given its input, its attempt and how to heartbeat. */
+  const workOf = (kind: StepKind, input: StepInput, attempt: number, heartbeat: () => void): StepWork => {
+    if (kind === 'command')
+      return (signal) =>
+        // A command from the runbook: argv, no shell, a minimal environment; its exit status is the result.
+        runCommandStep(input.params as unknown as CommandSpec, { cwd: deps.cwd, workerEnv: env, signal });
+    if (kind === 'http')
+      return async (signal) => {
+        // An HTTP request from the runbook (webhook, DNS or load-balancer API).
         const answer = await performHttp(input.params as unknown as HttpSpec, env, signal);
         if (answer.problem) throw httpFailed(`${answer.method} ${answer.url} ${answer.problem}`);
         return {
@@ -48,13 +36,117 @@ export function createStepActivities(deps: ActivityDeps) {
           message: `${answer.method} ${answer.url} → ${answer.status}`,
           output: answer.text.slice(0, 2000),
         };
-      });
+      };
+    return (signal) => callProvider(deps, kind as InfraKind, input, { signal, attempt, heartbeat });
+  };
+
+  /** One step, one activity: heartbeats every 2 s (so a dead worker is noticed fast). */
+  const single = async (input: StepInput): Promise<StepOutcome> => {
+    const ctx = Context.current();
+    const attempt = ctx.info.attempt + (input.attemptsBefore ?? 0);
+    const beat = setInterval(() => ctx.heartbeat(), 2000);
+    try {
+      const work = workOf(input.kind, input, attempt, () => ctx.heartbeat());
+      return await attemptStep(deps, input, attempt, work, ctx.cancellationSignal);
+    } finally {
+      clearInterval(beat);
+    }
+  };
+
+  const infra = Object.fromEntries(INFRASTRUCTURE_KINDS.map((kind) => [kind, single])) as Record<
+    InfraKind,
+    (input: StepInput) => Promise<StepOutcome>
+  >;
+
+  return {
+    ...infra,
+    runCommand: single,
+    httpRequest: single,
+
+    /**
+     * A chain of steps (StepsInput), one after the other, each within its own timeout. Progress (the steps
+     * done) goes out with every heartbeat, and with the failure that ends the chain, so the workflow knows
+     * which steps are done and picks up from the one that failed, one activity per step.
+     */
+    async runSteps(input: StepsInput): Promise<{ steps: ChainedOutcome[] }> {
+      const ctx = Context.current();
+      const progress: ChainProgress = { done: [] };
+      const heartbeat = () => ctx.heartbeat(progress);
+      const beat = setInterval(heartbeat, 2000);
+      try {
+        for (const [index, s] of input.steps.entries()) {
+          const step: StepInput = {
+            runId: input.runId,
+            stepId: s.stepId,
+            kind: s.kind,
+            params: s.params,
+            site: input.site,
+            peer: input.peer,
+            ...(input.simulation ? { simulation: input.simulation } : {}),
+          };
+          const startedAt = Date.now();
+          try {
+            const work = workOf(s.kind, step, 1, heartbeat);
+            const out = await withinTimeout(s.timeoutMs, ctx.cancellationSignal, (signal) =>
+              attemptStep(deps, step, 1, work, signal),
+            );
+            progress.done.push({ ...out, startedAt, endedAt: Date.now() });
+            heartbeat();
+          } catch (e) {
+            if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled', [progress]);
+            const failure = toFailure(e, 1);
+            throw ApplicationFailure.create({
+              type: failure.type ?? 'Error',
+              message: failure.message,
+              nonRetryable: failure.nonRetryable === true,
+              details: [{ ...progress, failed: index, attempt: 1 }],
+            });
+          }
+        }
+        return { steps: progress.done };
+      } finally {
+        clearInterval(beat);
+      }
     },
   };
 }
 
+/** Runs `fn` with a signal that aborts at `timeoutMs` (0: never) or with `outer`; a step past it fails as StepTimedOut. */
+async function withinTimeout<T>(
+  timeoutMs: number,
+  outer: AbortSignal,
+  fn: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  if (timeoutMs <= 0) return fn(outer);
+  const own = new AbortController();
+  const forward = () => own.abort(outer.reason);
+  outer.addEventListener('abort', forward, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const failure = ApplicationFailure.create({
+        type: 'StepTimedOut',
+        message: `the step did not finish within its timeout of ${timeoutMs / 1000}s`,
+      });
+      own.abort(failure);
+      reject(failure);
+    }, timeoutMs);
+  });
+  try {
+    return await Promise.race([fn(own.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+    outer.removeEventListener('abort', forward);
+  }
+}
+
 /** An infrastructure step: the operation named by its kind, of the step's provider. */
-async function callProvider(deps: ActivityDeps, kind: InfraKind, input: StepInput, signal: AbortSignal) {
+async function callProvider(
+  deps: ActivityDeps,
+  kind: InfraKind,
+  input: StepInput,
+  run: { signal: AbortSignal; attempt: number; heartbeat: () => void },
+) {
   // A workload may be recovered by another provider than its site's (`params.provider`, set by the compiler).
   const name = (input.params.provider as ProviderName | undefined) ?? input.site.provider;
   const provider = deps.providers[name];
@@ -66,39 +158,41 @@ async function callProvider(deps: ActivityDeps, kind: InfraKind, input: StepInpu
       message: `this worker has no ${name} provider that can ${kind}`,
     });
   }
-  const ctx = Context.current();
   return operation(input.params, {
     runId: input.runId,
     site: input.site,
     peer: input.peer,
-    attempt: ctx.info.attempt,
+    attempt: run.attempt,
     ...(input.simulation ? { simulation: input.simulation } : {}),
-    heartbeat: (d) => ctx.heartbeat(d),
-    signal,
+    heartbeat: () => run.heartbeat(),
+    signal: run.signal,
   });
 }
 
-/** Runs `fn` with a heartbeat every 2 s (so a dead worker is noticed fast) and logs its outcome. */
-async function runStep(deps: ActivityDeps, input: StepInput, fn: StepWork): Promise<StepOutcome> {
-  const ctx = Context.current();
-  const { attempt, workflowExecution } = ctx.info;
+/** One try of a step's work: logs its start and outcome, and turns its error into a typed Temporal failure. */
+async function attemptStep(
+  deps: ActivityDeps,
+  input: StepInput,
+  attempt: number,
+  fn: StepWork,
+  signal: AbortSignal,
+): Promise<StepOutcome> {
   const log = {
-    workflowId: workflowExecution?.workflowId,
+    workflowId: Context.current().info.workflowExecution?.workflowId,
     step: input.stepId,
     kind: input.kind,
     site: input.site.name,
     attempt,
   };
-  const beat = setInterval(() => ctx.heartbeat(), 2000);
   deps.logger.info('step started', log);
   try {
-    const out = await fn(ctx.cancellationSignal);
+    const out = await fn(signal);
     deps.logger.info('step succeeded', { ...log, changed: out.changed, message: out.message });
     return { ...out, attempt };
   } catch (e) {
     // A cancelled activity must end as cancelled, not as a failure, so the workflow sees the cancel.
-    if (ctx.cancellationSignal.aborted) throw e;
-    const failure = toFailure(e, attempt);
+    if (signal.aborted && !(signal.reason instanceof ApplicationFailure)) throw e;
+    const failure = signal.reason instanceof ApplicationFailure ? signal.reason : toFailure(e, attempt);
     deps.logger.warn('step failed', {
       ...log,
       error: failure.message,
@@ -106,8 +200,6 @@ async function runStep(deps: ActivityDeps, input: StepInput, fn: StepWork): Prom
       retryable: !failure.nonRetryable,
     });
     throw failure;
-  } finally {
-    clearInterval(beat);
   }
 }
 

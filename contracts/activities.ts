@@ -11,6 +11,37 @@ export interface StepInput {
   /** The plan's other site, for replication. */
   peer: PlanSite;
   simulation?: Simulation;
+  /** Tries of this step already made elsewhere (a chain's first try, workflows/chains.ts): attempts count on. */
+  attemptsBefore?: number;
+}
+
+/**
+ * A chain: consecutive steps of one workload at one site, each the only dependent of the one before, run as
+ * one activity (`runSteps`) in order, each within its own timeout (0: none). Saves a round trip per step.
+ */
+export interface StepsInput {
+  runId: string;
+  site: PlanSite;
+  peer: PlanSite;
+  simulation?: Simulation;
+  steps: { stepId: string; kind: StepKind; params: JsonObject; timeoutMs: number }[];
+}
+
+/** A chained step's outcome, with when it ran by the worker's clock. */
+export interface ChainedOutcome extends StepOutcome {
+  startedAt: number;
+  endedAt: number;
+}
+
+/**
+ * How far a chain got: the outcomes of the steps it finished, in order. In the heartbeat details while it
+ * runs, and in the details of the failure that ends it (`failed`: the index of the step that failed).
+ */
+export interface ChainProgress {
+  done: ChainedOutcome[];
+  failed?: number;
+  /** The failing step's own attempt number (always 1: a chain is one try). */
+  attempt?: number;
 }
 
 export interface StepOutcome {

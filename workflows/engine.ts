@@ -15,7 +15,7 @@
 import * as wf from '@temporalio/workflow';
 import { ActivityCancellationType } from '@temporalio/workflow';
 import type { DroverActivities } from '../activities';
-import type { StepInput, StepOutcome } from '../contracts/activities';
+import type { ChainedOutcome, StepInput, StepOutcome, StepsInput } from '../contracts/activities';
 import { MinHeap } from '../compiler/graph';
 import { IN_WORKFLOW_KINDS } from '../compiler/partition';
 import { POINT_OF_NO_RETURN } from '../contracts/plan';
@@ -29,6 +29,7 @@ import type {
   Simulation,
   StepKind,
 } from '../contracts/plan';
+import { STEP_CHAINS, afterFirstTry, chainFrom, chainSummary, progressOf, retriedAfterChain } from './chains';
 import { Compensation } from './compensation';
 import { SCHEDULE_TO_START_MS, attemptsOf, describe, unserved } from './failures';
 import type { Notifier } from './notify';
@@ -102,6 +103,11 @@ export class StepEngine {
   /** Data of the syncReplication steps that succeeded, by step id (a promote reads its final sync's). */
   private readonly synced = new Map<string, JsonObject>();
   private readonly activityFunctions = new Map<string, StepActivity>();
+  private readonly chainFunctions = new Map<string, ChainActivity>();
+  /** Steps run inside a chain started by an earlier step (workflows/chains.ts): the chain releases them. */
+  private readonly chained = new Set<string>();
+  /** Runs record chains (STEP_CHAINS); older histories replay one activity per step. */
+  private readonly chains: boolean;
   private noReturnPassed = false;
   private done = 0;
   private paused = false;
@@ -134,6 +140,7 @@ export class StepEngine {
     this.order = wf.patched(CRITICAL_PATH_FIRST) ? criticalPathFirst(spec.steps, spec.paths) : planOrder(spec.steps);
     spec.steps.forEach((s, i) => s.dependsOn.length === 0 && this.ready.push(this.order.place[i]!));
     this.slots = new Slots(spec.budget);
+    this.chains = wf.patched(STEP_CHAINS);
     const event = (text: string) => spec.event(text);
     const stopping = () => this.stopping;
     this.people = new People({ byId: this.byId, recs: this.recs, stopping, event, notifier: spec.notifier });
@@ -242,17 +249,23 @@ export class StepEngine {
     for (const k of held) this.ready.push(k);
   }
 
+  /** Starts `step`, and the chain of steps after it that can run in the same activity (workflows/chains.ts). */
   private launch(step: PlanStep): void {
     const rec = this.recs.get(step.id)!;
     rec.status = 'running';
     rec.startedAt = Date.now();
     this.running.add(step.id);
     this.slots.take(step);
-    this.runStep(step).then(
-      (ok) => {
+    const chain = this.chains
+      ? chainFrom(step, { byId: this.byId, dependents: this.dependents, exports: this.spec.exports ?? new Set() })
+      : [step];
+    for (const s of chain.slice(1)) this.chained.add(s.id);
+    const ends = chain.length > 1 ? this.runChain(chain) : this.runStep(step).then((ok) => [{ id: step.id, ok }]);
+    ends.then(
+      (list) => {
         this.running.delete(step.id);
         this.slots.give(step);
-        this.finished.push({ id: step.id, ok });
+        this.finished.push(...list);
       },
       () => {
         // Cancellation: run() handles it; the step stays as it was.
@@ -285,6 +298,7 @@ export class StepEngine {
 
   private release(id: string): void {
     for (const d of this.dependents.get(id) ?? []) {
+      if (this.chained.has(d)) continue;
       const left = this.waitingOn.get(d)! - 1;
       this.waitingOn.set(d, left);
       if (left === 0) this.ready.push(this.order.place[this.position.get(d)!]!);
@@ -367,6 +381,66 @@ export class StepEngine {
     return false;
   }
 
+  /**
+   * Runs a chain: one activity for all its steps, each recorded as it ended. Stopped short, the steps it
+   * finished are done and the rest run one activity each, from the one it stopped on (workflows/chains.ts).
+   * Resolves to each step that ended, in order, and whether the run may go past it.
+   */
+  private async runChain(chain: PlanStep[]): Promise<{ id: string; ok: boolean }[]> {
+    const ends: { id: string; ok: boolean }[] = [];
+    const done = (outs: ChainedOutcome[]) =>
+      outs.forEach((out, i) => {
+        const step = chain[i]!;
+        const rec = this.recs.get(step.id)!;
+        this.succeeded(step, rec, out);
+        if (i > 0) rec.startedAt = out.startedAt;
+        if (i < chain.length - 1) rec.endedAt = out.endedAt;
+        ends.push({ id: step.id, ok: true });
+      });
+    let stoppedBy: unknown;
+    try {
+      done((await this.chainActivity(chain)).steps);
+      return ends;
+    } catch (err) {
+      const progress = progressOf(err);
+      done(progress?.done ?? []);
+      if (wf.isCancellation(err)) {
+        // Cut off: the step it was on stays running; without its progress, every step it may have reached.
+        const reached = progress ? ends.length + 1 : chain.length;
+        for (const s of chain.slice(ends.length, reached)) this.recs.get(s.id)!.status = 'running';
+        throw err;
+      }
+      stoppedBy = err;
+    }
+    for (const step of chain.slice(ends.length)) {
+      const rec = this.recs.get(step.id)!;
+      if (stoppedBy === undefined) {
+        // The steps after the one the chain stopped on start as any step does: not paused, not stopping.
+        await wf.condition(() => !this.paused || this.stopping !== undefined);
+        if (this.stopping) break;
+        rec.status = 'running';
+        rec.startedAt = Date.now();
+      }
+      const ok = stoppedBy === undefined ? await this.runStep(step) : await this.afterChain(step, rec, stoppedBy);
+      stoppedBy = undefined;
+      ends.push({ id: step.id, ok });
+      if (!ok) break;
+    }
+    return ends;
+  }
+
+  /** The step a chain stopped on: its first try was in the chain; the tries it has left run alone. */
+  private async afterChain(step: PlanStep, rec: StepRecord, err: unknown): Promise<boolean> {
+    rec.status = 'running';
+    rec.startedAt ??= Date.now();
+    if (!retriedAfterChain(err, step.retry)) return this.afterFailure(step, rec, err);
+    if (step.retry.initialIntervalMs > 0) await wf.sleep(step.retry.initialIntervalMs);
+    return this.activity(step, step.kind, afterFirstTry(step.retry), step.timeoutMs, 1).then(
+      (out) => this.succeeded(step, rec, out),
+      (e: unknown) => this.afterFailure(step, rec, e),
+    );
+  }
+
   /** A step the workflow runs itself (IN_WORKFLOW_KINDS): a wait, a person's gate, a barrier. */
   private async inWorkflow(step: PlanStep, rec: StepRecord): Promise<StepOutcome | undefined> {
     switch (step.kind) {
@@ -394,7 +468,13 @@ export class StepEngine {
     return remainingCriticalPath(this.spec.steps, this.recs, now);
   }
 
-  private activity(step: PlanStep, kind: StepKind, retry: RetryPolicy, timeoutMs: number): Promise<StepOutcome> {
+  private activity(
+    step: PlanStep,
+    kind: StepKind,
+    retry: RetryPolicy,
+    timeoutMs: number,
+    attemptsBefore = 0,
+  ): Promise<StepOutcome> {
     const site = this.spec.sites[step.site]!;
     const fn = this.activityFunction(site, kind, retry, timeoutMs);
     const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
@@ -410,8 +490,39 @@ export class StepEngine {
     }
     const input: StepInput = { runId: this.spec.runId, stepId: step.id, kind, params, site, peer };
     if (this.spec.simulation) input.simulation = this.spec.simulation;
+    if (attemptsBefore > 0) input.attemptsBefore = attemptsBefore;
     // What the Temporal Web UI shows for the activity: the plan, the step and where it runs.
     return fn.executeWithOptions({ summary: `${this.spec.record.plan.name} · ${step.id} @ ${site.name}` }, [input]);
+  }
+
+  /** A chain's one activity: each step within its own timeout, the whole within their sum; one try (chains.ts). */
+  private chainActivity(chain: PlanStep[]): Promise<{ steps: ChainedOutcome[] }> {
+    const site = this.spec.sites[chain[0]!.site]!;
+    const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
+    const timeouts = chain.map((s) => s.timeoutMs);
+    // The inner timeouts end a step first; the outer one only bounds the whole with a margin.
+    const total = timeouts.some((t) => t <= 0) ? 0 : timeouts.reduce((a, b) => a + b, 0) + 30_000;
+    const key = `${site.taskQueue}|${total}`;
+    let fn = this.chainFunctions.get(key);
+    if (!fn) {
+      fn = wf.proxyActivities<DroverActivities>({
+        taskQueue: site.taskQueue,
+        startToCloseTimeout: total > 0 ? total : NO_TIMEOUT_MS,
+        scheduleToStartTimeout: SCHEDULE_TO_START_MS,
+        heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+        cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+        retry: { maximumAttempts: 1 },
+      }).runSteps as unknown as ChainActivity;
+      this.chainFunctions.set(key, fn);
+    }
+    const input: StepsInput = {
+      runId: this.spec.runId,
+      site,
+      peer,
+      steps: chain.map((s) => ({ stepId: s.id, kind: s.kind, params: s.params, timeoutMs: s.timeoutMs })),
+    };
+    if (this.spec.simulation) input.simulation = this.spec.simulation;
+    return fn.executeWithOptions({ summary: chainSummary(this.spec.record.plan.name, chain, site.name) }, [input]);
   }
 
   /** One activity function per site, kind, timeout and retry policy: a plan has a handful, run 10,000 times. */
@@ -444,6 +555,11 @@ export class StepEngine {
 /** A step's activity as the workflow calls it, with per-call options (its summary). */
 type StepActivity = ((input: StepInput) => Promise<StepOutcome>) & {
   executeWithOptions(options: wf.ActivityOptions, args: [StepInput]): Promise<StepOutcome>;
+};
+
+/** A chain's activity as the workflow calls it. */
+type ChainActivity = {
+  executeWithOptions(options: wf.ActivityOptions, args: [StepsInput]): Promise<{ steps: ChainedOutcome[] }>;
 };
 
 /** When the run recovered (the last recovery step's end) and the oldest recovery point used, from records. */
