@@ -106,6 +106,8 @@ export class StepEngine {
   private readonly chainFunctions = new Map<string, ChainActivity>();
   /** Steps run inside a chain started by an earlier step (workflows/chains.ts): the chain releases them. */
   private readonly chained = new Set<string>();
+  /** Steps after a chain's first while its activity runs: the workflow learns how far it got when it ends. */
+  private readonly inChainActivity = new Set<string>();
   /** Runs record chains (STEP_CHAINS); older histories replay one activity per step. */
   private readonly chains: boolean;
   private noReturnPassed = false;
@@ -227,6 +229,9 @@ export class StepEngine {
       if (!wf.isCancellation(err)) throw err;
       this.cancelled = true;
       if (this.stopping !== 'rollback') this.stopping = this.settle('cancel');
+      // A chain's activity may have reached any of its steps: as cut off, they are undone (idempotently).
+      for (const id of this.inChainActivity)
+        if (this.recs.get(id)!.status === 'pending') this.recs.get(id)!.status = 'running';
     }
     for (const r of this.recs.values()) if (r.status === 'pending') r.status = 'not-run';
   }
@@ -398,6 +403,8 @@ export class StepEngine {
         ends.push({ id: step.id, ok: true });
       });
     let stoppedBy: unknown;
+    const inside = chain.slice(1).map((s) => s.id);
+    for (const id of inside) this.inChainActivity.add(id);
     try {
       done((await this.chainActivity(chain)).steps);
       return ends;
@@ -411,6 +418,8 @@ export class StepEngine {
         throw err;
       }
       stoppedBy = err;
+    } finally {
+      for (const id of inside) this.inChainActivity.delete(id);
     }
     for (const step of chain.slice(ends.length)) {
       const rec = this.recs.get(step.id)!;
