@@ -123,7 +123,7 @@ test('notifications, Web UI summaries and details, and search attributes of one 
     JSON.parse(Buffer.from(e.userMetadata?.summary?.data ?? '', 'base64').toString() || '""'),
   ) as string[];
   expect(summaries.length).toBeGreaterThan(10);
-  expect(summaries).toContain('notified-shop · orders-db/restore @ dc-west');
+  expect(summaries).toContain('notified-shop · orders-db/restore → powerOn → waitReady → validate @ dc-west');
   await expectSummariesInWebUi(id, ports().ui);
 }, 180_000);
 
@@ -136,7 +136,11 @@ async function expectSummariesInWebUi(id: string, uiPort: number): Promise<void>
     const page = await browser.newPage({ viewport: { width: 1400, height: 1800 } });
     await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(id)}`);
     // The event history's timeline labels each activity with its type and summary.
-    await page.getByText('restore • notified-shop · orders-db/restore @ dc-west').first().waitFor({ timeout: 30_000 });
+    // A workload's restore, power-on, wait and validation at dc-west: one activity (a chain, workflows/chains.ts).
+    await page
+      .getByText('runSteps • notified-shop · orders-db/restore → powerOn → waitReady → validate @ dc-west')
+      .first()
+      .waitFor({ timeout: 30_000 });
     await page.getByText('notify • finished → audit').first().waitFor({ timeout: 30_000 });
     mkdirSync(join(ROOT, 'test', 'artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'test', 'artifacts', 'web-ui-run.png'), fullPage: true });

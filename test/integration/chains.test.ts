@@ -152,13 +152,6 @@ test('a chain cancelled mid-way: every step it may have reached is undone, in re
     await expect(handle.result()).rejects.toThrow();
     const record = await handle.query(progressQuery);
     expect(record.status).toBe('cancelled');
-    console.log(
-      JSON.stringify(
-        record.steps.filter((x) => x.workload === 'orders-db'),
-        null,
-        1,
-      ),
-    );
     // Cancelled, the run does not wait for the chain to say how far it got: every step it may have reached
     // counts as cut off (`running`, or `succeeded` once its report is in) and is undone, the power-on first.
     expect(['running', 'succeeded']).toContain(step(record, 'orders-db/powerOn').status);
