@@ -85,12 +85,14 @@ export function createStepActivities(deps: ActivityDeps) {
             ...(input.simulation ? { simulation: input.simulation } : {}),
           };
           const startedAt = Date.now();
+          progress.running = { stepId: s.stepId, kind: s.kind, site: input.site.name, startedAt };
           try {
             const work = workOf(s.kind, step, 1, heartbeat);
             const out = await withinTimeout(s.timeoutMs, ctx.cancellationSignal, (signal) =>
               attemptStep(deps, step, 1, work, signal),
             );
-            progress.done.push({ ...out, startedAt, endedAt: Date.now() });
+            progress.done.push({ ...out, stepId: s.stepId, kind: s.kind, startedAt, endedAt: Date.now() });
+            delete progress.running;
             heartbeat();
           } catch (e) {
             if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled', [progress]);

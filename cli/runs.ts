@@ -2,7 +2,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { formatDuration, planHashOf } from '../compiler';
 import { fileNameOf } from '../compiler/paths';
 import type { SignedFields } from '../security/approval-message';
@@ -23,7 +23,7 @@ import type { Mode, Plan } from '../compiler';
 import { MAX_PLAN_BYTES } from '../activities';
 import { unservedSites, unservedMessage, holdersOf, inUseMessage } from '../activities/preflight';
 import { heldWorkloads, registryId } from '../workflows/hold';
-import { withShards } from '../reports/collect';
+import { chainProgress, withChainProgress, withShards } from '../reports/collect';
 import { toHtml } from '../reports/html';
 import { toJunit } from '../reports/junit';
 
@@ -320,16 +320,10 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
   const shown = new Map<string, string>();
   const cursors = new Map<string, ProgressCursor>();
   const ended = new Set<string>();
-  const poll = async (id: string): Promise<ProgressDelta | undefined> => {
-    const delta = await progressOf(client, id, cursors.get(id) ?? { since: 0, from: 0 });
-    if (!delta) return undefined;
-    cursors.set(id, { since: delta.now, from: delta.eventCount });
-    // Events and step changes in the order they happened ("run succeeded" after the last step's ✓).
-    const lines: { at: number; text: string }[] = delta.events.map((e) => ({
-      at: e.at,
-      text: `${clock(e.at)} · ${e.text}`,
-    }));
-    for (const s of delta.steps) {
+  // Events and step changes in the order they happened ("run succeeded" after the last step's ✓).
+  const show = (events: RunRecord['events'], steps: readonly StepRecord[]) => {
+    const lines: { at: number; text: string }[] = events.map((e) => ({ at: e.at, text: `${clock(e.at)} · ${e.text}` }));
+    for (const s of steps) {
       const key = `${s.status}|${s.compensation?.status ?? ''}`;
       if (s.kind === 'barrier' || shown.get(s.id) === key || s.status === 'pending') continue;
       shown.set(s.id, key);
@@ -337,11 +331,19 @@ export async function follow(client: Client, workflowId: string, io: CliIO): Pro
       if (line) lines.push({ at: s.compensation?.endedAt ?? s.endedAt ?? s.startedAt ?? 0, text: line });
     }
     for (const l of lines.sort((a, b) => a.at - b.at)) io.stdout(l.text + '\n');
+  };
+  const poll = async (id: string, desc?: WorkflowExecutionDescription): Promise<ProgressDelta | undefined> => {
+    const delta = await progressOf(client, id, cursors.get(id) ?? { since: 0, from: 0 });
+    if (!delta) return undefined;
+    cursors.set(id, { since: delta.now, from: delta.eventCount });
+    show(delta.events, delta.steps);
+    // The steps a chain under way has finished, or is on, before its activity ends (workflows/chains.ts).
+    show([], await chainProgress(client, id, desc));
     return delta;
   };
   for (let tick = 0; ; tick++) {
     const desc = await handle.describe();
-    const root = await poll(workflowId);
+    const root = await poll(workflowId, desc);
     for (const shard of root?.shards ?? []) {
       if (ended.has(shard.workflowId) || (tick % 3 !== 0 && desc.status.name === 'RUNNING')) continue;
       await poll(shard.workflowId);
@@ -404,7 +406,12 @@ async function fetchRecord(
   io: CliIO,
 ): Promise<RunRecord | undefined> {
   const root = await rootRecord(handle, status, io);
-  return root ? withShards(client, root) : undefined;
+  if (!root) return undefined;
+  const whole = await withShards(client, root);
+  if (status !== 'RUNNING') return whole;
+  // Steps inside chains under way, from their heartbeats (the record has them when each chain ends).
+  const running = (root.shards ?? []).filter((s) => s.status === 'running').map((s) => s.workflowId);
+  return withChainProgress(client, whole, [handle.workflowId, ...running]);
 }
 
 async function rootRecord(handle: WorkflowHandle, status: string, io: CliIO): Promise<RunRecord | undefined> {

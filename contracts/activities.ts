@@ -29,6 +29,8 @@ export interface StepsInput {
 
 /** A chained step's outcome, with when it ran by the worker's clock. */
 export interface ChainedOutcome extends StepOutcome {
+  stepId: string;
+  kind: StepKind;
   startedAt: number;
   endedAt: number;
 }
@@ -39,6 +41,8 @@ export interface ChainedOutcome extends StepOutcome {
  */
 export interface ChainProgress {
   done: ChainedOutcome[];
+  /** The step under way, and since when (heartbeats only): `drover status` shows it while the chain runs. */
+  running?: { stepId: string; kind: StepKind; site: string; startedAt: number };
   failed?: number;
   /** The failing step's own attempt number (always 1: a chain is one try). */
   attempt?: number;

@@ -2,7 +2,8 @@
  * Step chains on a real Temporal server (workflows/chains.ts): a workload's consecutive steps at one site
  * run as one activity with a record per step; a step that fails in a chain is retried alone with the
  * attempts it has left, and the steps before it are not redone; a step past its own timeout in a chain
- * fails as its own; a chain cancelled mid-way reports what it finished, and that is undone.
+ * fails as its own; a chain cancelled mid-way has everything it may have reached undone; while a chain runs,
+ * its heartbeats show the steps it finished.
  *
  * With RECORD_HISTORY=<name> the retry test saves its history as test/histories/<name>.pb for the replay
  * test (test/replay.test.ts).
@@ -14,6 +15,7 @@ import { temporal } from '@temporalio/proto';
 import type { Document } from 'yaml';
 import { failedRecord, ROOT, Scenario, step, useHarness } from './harness';
 import { progressQuery } from '../../workflows/messages';
+import { chainProgress, withChainProgress } from '../../reports/collect';
 
 const t = useHarness();
 
@@ -159,6 +161,36 @@ test('a chain cancelled mid-way: every step it may have reached is undone, in re
     expect(step(record, 'orders-db/restore').compensation).toMatchObject({ status: 'succeeded' });
     expect(step(record, 'orders-db/waitReady').status).toBe('running');
     expect(await s.inventory()).toEqual(before);
+  } finally {
+    await s.stopWorkers();
+  }
+});
+
+test('while a chain runs, `drover status` shows the steps it finished and the one it is on, from its heartbeats', async () => {
+  const s = Scenario.webshop(t.h, (doc) => doc.setIn(['simulation', 'latency'], { default: '50ms', waitReady: '15s' }));
+  await s.startWorkers();
+  try {
+    const handle = await s.start('test');
+    // Heartbeats reach the server at most every 8 s (the SDK throttles them to 0.8 of the 10 s timeout).
+    const end = Date.now() + 30_000;
+    let seen = await chainProgress(s.client, handle.workflowId);
+    while (!seen.some((x) => x.id === 'orders-db/waitReady')) {
+      if (Date.now() > end) throw new Error(`the chain's progress never showed the wait: ${JSON.stringify(seen)}`);
+      await new Promise((r) => setTimeout(r, 200));
+      seen = await chainProgress(s.client, handle.workflowId);
+    }
+    expect(seen.find((x) => x.id === 'orders-db/powerOn')).toMatchObject({ status: 'succeeded', attempts: 1 });
+    expect(seen.find((x) => x.id === 'orders-db/waitReady')).toMatchObject({ status: 'running', kind: 'waitReady' });
+    const record = await handle.query(progressQuery);
+    expect(step(record, 'orders-db/powerOn').status).toBe('pending');
+    const live = await withChainProgress(s.client, record, [handle.workflowId]);
+    expect(step(live, 'orders-db/powerOn')).toMatchObject({
+      status: 'succeeded',
+      message: expect.stringContaining('orders-db'),
+    });
+    expect(step(live, 'orders-db/waitReady').status).toBe('running');
+    expect(step(live, 'orders-db/validate').status).toBe('pending');
+    await handle.cancel();
   } finally {
     await s.stopWorkers();
   }

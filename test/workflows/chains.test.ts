@@ -114,7 +114,17 @@ test("the tries left after a chain's first: one fewer, the back-off one step on;
 });
 
 test("a chain's progress is read from its failure, its cancellation or its last heartbeat", () => {
-  const done = [{ attempt: 1, changed: true, message: 'restored', startedAt: 1, endedAt: 2 }];
+  const done = [
+    {
+      stepId: 'vm/restore',
+      kind: 'restore' as const,
+      attempt: 1,
+      changed: true,
+      message: 'restored',
+      startedAt: 1,
+      endedAt: 2,
+    },
+  ];
   const progress: ChainProgress = { done, failed: 1, attempt: 1 };
   const failed = (cause: Error) =>
     new ActivityFailure('failed', 'runSteps', '1', 'NON_RETRYABLE_FAILURE', undefined, cause);
