@@ -47,7 +47,7 @@ export function createStepActivities(deps: ActivityDeps) {
     const beat = setInterval(() => ctx.heartbeat(), 2000);
     try {
       const work = workOf(input.kind, input, attempt, () => ctx.heartbeat());
-      return await attemptStep(deps, input, attempt, work, ctx.cancellationSignal);
+      return await attemptStep(deps, input, attempt, work, { signal: ctx.cancellationSignal, abort: () => undefined });
     } finally {
       clearInterval(beat);
     }
@@ -66,16 +66,25 @@ export function createStepActivities(deps: ActivityDeps) {
     /**
      * A chain of steps (StepsInput), one after the other, each within its own timeout. Progress (the steps
      * done) goes out with every heartbeat, and with the failure that ends the chain, so the workflow knows
-     * which steps are done and picks up from the one that failed, one activity per step.
+     * which steps are done and picks up from the one that failed, one activity per step. Cancelled by the
+     * workflow (the run is cancelled or stops after a failure), it finishes the step it is on and starts no
+     * more; stopped by its worker (shutdown), it ends at once and says how far it got.
      */
     async runSteps(input: StepsInput): Promise<{ steps: ChainedOutcome[] }> {
       const ctx = Context.current();
       const progress: ChainProgress = { done: [] };
       const heartbeat = () => ctx.heartbeat(progress);
       const beat = setInterval(heartbeat, 2000);
+      // The step under way is cut off only when the worker stops it, not when the workflow asks the chain to end.
+      let step = new AbortController();
+      const cut = () => {
+        if (!ctx.cancellationDetails?.cancelRequested) step.abort(ctx.cancellationSignal.reason);
+      };
+      ctx.cancellationSignal.addEventListener('abort', cut);
       try {
         for (const [index, s] of input.steps.entries()) {
-          const step: StepInput = {
+          if (ctx.cancellationSignal.aborted) throw chainStopped(ctx, progress, index);
+          const one: StepInput = {
             runId: input.runId,
             stepId: s.stepId,
             kind: s.kind,
@@ -86,16 +95,16 @@ export function createStepActivities(deps: ActivityDeps) {
           };
           const startedAt = Date.now();
           progress.running = { stepId: s.stepId, kind: s.kind, site: input.site.name, startedAt };
+          step = new AbortController();
           try {
-            const work = workOf(s.kind, step, 1, heartbeat);
-            const out = await withinTimeout(s.timeoutMs, ctx.cancellationSignal, (signal) =>
-              attemptStep(deps, step, 1, work, signal),
-            );
+            const work = workOf(s.kind, one, 1, heartbeat);
+            const out = await attemptStep(deps, one, 1, work, step, s.timeoutMs);
             progress.done.push({ ...out, stepId: s.stepId, kind: s.kind, startedAt, endedAt: Date.now() });
             delete progress.running;
             heartbeat();
           } catch (e) {
-            if (ctx.cancellationSignal.aborted) throw new CancelledFailure('cancelled', [progress]);
+            if (step.signal.aborted && !(step.signal.reason instanceof ApplicationFailure))
+              throw chainStopped(ctx, progress, index);
             const failure = toFailure(e, 1);
             throw ApplicationFailure.create({
               type: failure.type ?? 'Error',
@@ -108,38 +117,23 @@ export function createStepActivities(deps: ActivityDeps) {
         return { steps: progress.done };
       } finally {
         clearInterval(beat);
+        ctx.cancellationSignal.removeEventListener('abort', cut);
       }
     },
   };
 }
 
-/** Runs `fn` with a signal that aborts at `timeoutMs` (0: never) or with `outer`; a step past it fails as StepTimedOut. */
-async function withinTimeout<T>(
-  timeoutMs: number,
-  outer: AbortSignal,
-  fn: (signal: AbortSignal) => Promise<T>,
-): Promise<T> {
-  if (timeoutMs <= 0) return fn(outer);
-  const own = new AbortController();
-  const forward = () => own.abort(outer.reason);
-  outer.addEventListener('abort', forward, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const failure = ApplicationFailure.create({
-        type: 'StepTimedOut',
-        message: `the step did not finish within its timeout of ${timeoutMs / 1000}s`,
-      });
-      own.abort(failure);
-      reject(failure);
-    }, timeoutMs);
+/**
+ * How a chain ends when it was stopped before step `index`: as cancelled when the workflow asked (it reads
+ * the progress from the cancellation), else (its worker shuts down) as a retryable failure carrying it.
+ */
+function chainStopped(ctx: Context, progress: ChainProgress, index: number): Error {
+  if (ctx.cancellationDetails?.cancelRequested) return new CancelledFailure('the chain was asked to stop', [progress]);
+  return ApplicationFailure.create({
+    type: 'ChainInterrupted',
+    message: `the worker stopped the chain (${String(ctx.cancellationSignal.reason)})`,
+    details: [{ ...progress, failed: index, attempt: 1 }],
   });
-  try {
-    return await Promise.race([fn(own.signal), expired]);
-  } finally {
-    clearTimeout(timer);
-    outer.removeEventListener('abort', forward);
-  }
 }
 
 /** An infrastructure step: the operation named by its kind, of the step's provider. */
@@ -171,14 +165,19 @@ async function callProvider(
   });
 }
 
-/** One try of a step's work: logs its start and outcome, and turns its error into a typed Temporal failure. */
+/**
+ * One try of a step's work: logs its start and outcome, and turns its error into a typed Temporal failure.
+ * With a timeout (a chained step's own; 0: none), the step is aborted and fails as StepTimedOut past it.
+ */
 async function attemptStep(
   deps: ActivityDeps,
   input: StepInput,
   attempt: number,
   fn: StepWork,
-  signal: AbortSignal,
+  controller: { signal: AbortSignal; abort(reason?: unknown): void },
+  timeoutMs = 0,
 ): Promise<StepOutcome> {
+  const { signal } = controller;
   const log = {
     workflowId: Context.current().info.workflowExecution?.workflowId,
     step: input.stepId,
@@ -187,8 +186,20 @@ async function attemptStep(
     attempt,
   };
   deps.logger.info('step started', log);
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    if (timeoutMs <= 0) return;
+    timer = setTimeout(() => {
+      const failure = ApplicationFailure.create({
+        type: 'StepTimedOut',
+        message: `the step did not finish within its timeout of ${timeoutMs / 1000}s`,
+      });
+      controller.abort(failure);
+      reject(failure);
+    }, timeoutMs);
+  });
   try {
-    const out = await fn(signal);
+    const out = await Promise.race([fn(signal), expired]);
     deps.logger.info('step succeeded', { ...log, changed: out.changed, message: out.message });
     return { ...out, attempt };
   } catch (e) {
@@ -202,6 +213,8 @@ async function attemptStep(
       retryable: !failure.nonRetryable,
     });
     throw failure;
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -76,6 +76,24 @@ export function progressOf(err: unknown): ChainProgress | undefined {
   return progress && Array.isArray(progress.done) ? progress : undefined;
 }
 
+/**
+ * How many of a chain's steps not known done may have run when its activity ended with `err`, of `left`:
+ * none when a step failed (its own failure, reported) or nobody picked the chain up; the step it was on
+ * when its worker stopped it; all when it went silent (a timeout: its last heartbeat may be stale).
+ */
+export function mayHaveRun(err: unknown, left: number): number {
+  const cause = (err as ActivityFailure)?.cause;
+  if (cause instanceof TimeoutFailure) return cause.timeoutType === 'SCHEDULE_TO_START' ? 0 : left;
+  if (cause instanceof ApplicationFailure) return cause.type === 'ChainInterrupted' ? Math.min(1, left) : 0;
+  return left;
+}
+
+/** The chain's activity is not registered on the site's worker (one older than chains). */
+export function unregistered(err: unknown): boolean {
+  const cause = (err as ActivityFailure)?.cause;
+  return cause instanceof ApplicationFailure && cause.type === 'NotFoundError';
+}
+
 /** Would Temporal have retried this first try of a step under `retry`? */
 export function retriedAfterChain(err: unknown, retry: RetryPolicy): boolean {
   if (retry.maximumAttempts === 1) return false;

@@ -32,6 +32,8 @@ export interface CompensationHost {
   /** Schedules the activity of `kind` for `step` on its site. */
   activity(step: PlanStep, kind: StepKind, retry: RetryPolicy, timeoutMs: number): Promise<StepOutcome>;
   event(text: string): void;
+  /** Steps that may have run when the run stopped, though it could not learn so (a chain gone silent). */
+  readonly cutOff: ReadonlySet<string>;
 }
 
 export class Compensation {
@@ -54,6 +56,7 @@ export class Compensation {
     if (s.compensation === undefined || stopping === 'halt') return false;
     // A rollback undoes whatever ran, even a step that failed half-way (every undo is idempotent).
     if (stopping === 'rollback') return status !== 'pending' && status !== 'not-run';
+    if (status === 'running' && this.host.cutOff.has(s.id)) return true;
     return status === 'succeeded' || (stopping === 'cancel' && status === 'running');
   }
 

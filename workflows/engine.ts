@@ -29,7 +29,16 @@ import type {
   Simulation,
   StepKind,
 } from '../contracts/plan';
-import { STEP_CHAINS, afterFirstTry, chainFrom, chainSummary, progressOf, retriedAfterChain } from './chains';
+import {
+  STEP_CHAINS,
+  afterFirstTry,
+  chainFrom,
+  chainSummary,
+  mayHaveRun,
+  progressOf,
+  retriedAfterChain,
+  unregistered,
+} from './chains';
 import { Compensation } from './compensation';
 import { SCHEDULE_TO_START_MS, attemptsOf, describe, unserved } from './failures';
 import type { Notifier } from './notify';
@@ -106,8 +115,10 @@ export class StepEngine {
   private readonly chainFunctions = new Map<string, ChainActivity>();
   /** Steps run inside a chain started by an earlier step (workflows/chains.ts): the chain releases them. */
   private readonly chained = new Set<string>();
-  /** Steps after a chain's first while its activity runs: the workflow learns how far it got when it ends. */
-  private readonly inChainActivity = new Set<string>();
+  /** The chains whose activity runs, by their first step: cancelled when the run stops (they end their step). */
+  private readonly chainsRunning = new Map<string, { chain: PlanStep[]; scope: wf.CancellationScope }>();
+  /** Chained steps that may have run when the run stopped, unknown to it (their chain went silent): undone. */
+  private readonly cutOff = new Set<string>();
   /** Runs record chains (STEP_CHAINS); older histories replay one activity per step. */
   private readonly chains: boolean;
   private noReturnPassed = false;
@@ -157,6 +168,7 @@ export class StepEngine {
       stopping,
       activity: (step, kind, retry, timeoutMs) => this.activity(step, kind, retry, timeoutMs),
       event,
+      cutOff: this.cutOff,
     });
   }
 
@@ -221,7 +233,9 @@ export class StepEngine {
           for (const f of this.finished.splice(0)) this.complete(f.id, f.ok);
           for (const id of this.arrived.splice(0)) this.release(id);
         }
-        // Stopping: let the steps already running finish, so their compensations are known.
+        // Stopping: let the steps already running finish, so their compensations are known; a chain ends
+        // the step it is on and starts no more.
+        for (const { scope } of this.chainsRunning.values()) scope.cancel();
         await wf.condition(() => this.running.size === 0);
         for (const f of this.finished.splice(0)) this.complete(f.id, f.ok);
       });
@@ -229,9 +243,9 @@ export class StepEngine {
       if (!wf.isCancellation(err)) throw err;
       this.cancelled = true;
       if (this.stopping !== 'rollback') this.stopping = this.settle('cancel');
-      // A chain's activity may have reached any of its steps: as cut off, they are undone (idempotently).
-      for (const id of this.inChainActivity)
-        if (this.recs.get(id)!.status === 'pending') this.recs.get(id)!.status = 'running';
+      // Cancelled chains end the step they are on and say how far they got: wait for that before undoing.
+      if (this.chains)
+        await wf.CancellationScope.nonCancellable(() => wf.condition(() => this.chainsRunning.size === 0));
     }
     for (const r of this.recs.values()) if (r.status === 'pending') r.status = 'not-run';
   }
@@ -393,34 +407,44 @@ export class StepEngine {
    */
   private async runChain(chain: PlanStep[]): Promise<{ id: string; ok: boolean }[]> {
     const ends: { id: string; ok: boolean }[] = [];
-    const done = (outs: ChainedOutcome[]) =>
-      outs.forEach((out, i) => {
-        const step = chain[i]!;
+    const done = (outs: readonly ChainedOutcome[]) => {
+      for (const [i, out] of outs.entries()) {
+        const step = chain[i];
+        if (step?.id !== out.stepId) break;
         const rec = this.recs.get(step.id)!;
         this.succeeded(step, rec, out);
         if (i > 0) rec.startedAt = out.startedAt;
         if (i < chain.length - 1) rec.endedAt = out.endedAt;
         ends.push({ id: step.id, ok: true });
-      });
+      }
+    };
     let stoppedBy: unknown;
-    const inside = chain.slice(1).map((s) => s.id);
-    for (const id of inside) this.inChainActivity.add(id);
+    const scope = new wf.CancellationScope();
+    this.chainsRunning.set(chain[0]!.id, { chain, scope });
     try {
-      done((await this.chainActivity(chain)).steps);
-      return ends;
+      done((await scope.run(() => this.chainActivity(chain))).steps);
     } catch (err) {
       const progress = progressOf(err);
       done(progress?.done ?? []);
-      if (wf.isCancellation(err)) {
-        // Cut off: the step it was on stays running; without its progress, every step it may have reached.
-        const reached = progress ? ends.length + 1 : chain.length;
-        for (const s of chain.slice(ends.length, reached)) this.recs.get(s.id)!.status = 'running';
-        throw err;
+      const on = chain[ends.length];
+      if (on && progress?.running?.stepId === on.id) this.recs.get(on.id)!.startedAt = progress.running.startedAt;
+      // Asked to stop (the run stops or is cancelled): it finished its step and said so; nothing more ran.
+      if (wf.isCancellation(err)) return ends;
+      const unknown = mayHaveRun(err, chain.length - ends.length);
+      if (this.stopping && unknown > 0) {
+        // Stopping, and the chain went silent: what it may have reached is cut off, and undone.
+        for (const s of chain.slice(ends.length, ends.length + unknown)) {
+          this.recs.get(s.id)!.status = 'running';
+          this.cutOff.add(s.id);
+        }
+        return ends;
       }
-      stoppedBy = err;
+      // A site worker without `runSteps` (older than chains): the steps run alone, no attempt spent.
+      stoppedBy = unregistered(err) && !progress ? undefined : err;
     } finally {
-      for (const id of inside) this.inChainActivity.delete(id);
+      this.chainsRunning.delete(chain[0]!.id);
     }
+    // After a chain that stopped short (or reported fewer steps than it had), one activity per step.
     for (const step of chain.slice(ends.length)) {
       const rec = this.recs.get(step.id)!;
       if (stoppedBy === undefined) {
@@ -442,8 +466,10 @@ export class StepEngine {
   private async afterChain(step: PlanStep, rec: StepRecord, err: unknown): Promise<boolean> {
     rec.status = 'running';
     rec.startedAt ??= Date.now();
-    if (!retriedAfterChain(err, step.retry)) return this.afterFailure(step, rec, err);
+    // A run that stops starts no more tries (a step running alone would finish its own).
+    if (!retriedAfterChain(err, step.retry) || this.stopping) return this.afterFailure(step, rec, err);
     if (step.retry.initialIntervalMs > 0) await wf.sleep(step.retry.initialIntervalMs);
+    if (this.stopping) return this.afterFailure(step, rec, err);
     return this.activity(step, step.kind, afterFirstTry(step.retry), step.timeoutMs, 1).then(
       (out) => this.succeeded(step, rec, out),
       (e: unknown) => this.afterFailure(step, rec, e),
@@ -474,7 +500,18 @@ export class StepEngine {
 
   /** The longest chain of estimates this execution's steps still have to run (the RTO watch reads it). */
   remainingMs(now: number): number {
-    return remainingCriticalPath(this.spec.steps, this.recs, now);
+    // A chain's steps are not recorded until it ends: its time so far is spent on them in order.
+    const spent = new Map<string, number>();
+    for (const { chain } of this.chainsRunning.values()) {
+      let left = now - (this.recs.get(chain[0]!.id)!.startedAt ?? now);
+      for (const s of chain) {
+        if (this.recs.get(s.id)!.status === 'succeeded') continue;
+        const used = Math.min(s.estimateMs, Math.max(0, left));
+        spent.set(s.id, used);
+        left -= used;
+      }
+    }
+    return remainingCriticalPath(this.spec.steps, this.recs, now, spent);
   }
 
   private activity(

@@ -123,16 +123,20 @@ const fmt = (ms: number) => (ms >= 60_000 ? `${Math.round(ms / 60_000)}m` : `${M
 
 /**
  * The longest chain of estimates still to run among `steps` (topologically ordered): steps done count 0,
- * a running step what is left of its estimate.
+ * a running step what is left of its estimate (in a chain, what is left of the chain's time so far).
  */
 export function remainingCriticalPath(
   steps: readonly PlanStep[],
   recs: ReadonlyMap<string, StepRecord>,
   now: number,
+  /** Time already spent on steps inside a running chain, which their records do not show yet. */
+  spent: ReadonlyMap<string, number> = new Map(),
 ): number {
   return longestPath(steps, (s) => {
     const rec = recs.get(s.id);
     if (rec && (rec.status === 'succeeded' || rec.status === 'skipped' || rec.status === 'failed')) return 0;
+    const used = spent.get(s.id);
+    if (used !== undefined) return Math.max(0, s.estimateMs - used);
     if (rec?.status === 'running' && rec.startedAt !== undefined)
       return Math.max(0, s.estimateMs - (now - rec.startedAt));
     return s.estimateMs;

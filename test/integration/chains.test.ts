@@ -115,6 +115,32 @@ test('a step that fails for good in a chain fails with one attempt when its erro
   }
 });
 
+test('a run that stops after a failure tells a chain under way to end its step and start no more', async () => {
+  const s = Scenario.webshop(t.h, (doc) => {
+    // app-1's power-on fails for good at once (after the database's 12 s wait, priority 1); app-2's chain
+    // (power-on, a 12 s wait, a validation) learns of the stop with its next heartbeat (at most every 8 s).
+    fault({ operation: 'powerOn', workload: 'app-1', effect: 'fail-always' })(doc);
+    doc.setIn(['defaults', 'retry', 'nonRetryableErrors'], ['SimulatedFault']);
+    doc.setIn(['simulation', 'latency'], { default: '50ms', waitReady: '12s' });
+  });
+  await s.seed();
+  const before = await s.inventory();
+  await s.startWorkers();
+  try {
+    const { record } = await failedRecord(await s.start('test'));
+    expect(record.failedStep).toBe('app-1/powerOn');
+    // The step it was on ran to its end (the wait, or the power-on if it heard of the stop first); the
+    // validation, 12 s on, never started.
+    expect(['succeeded', 'not-run']).toContain(step(record, 'app-2/waitReady').status);
+    expect(step(record, 'app-2/validate').status).toBe('not-run');
+    expect(step(record, 'app-2/powerOn')).toMatchObject({ status: 'succeeded', compensation: { status: 'succeeded' } });
+    expect((await s.effects('dc-west'))['app-2']).toMatchObject({ powerOn: 1 });
+    expect(await s.inventory()).toEqual(before);
+  } finally {
+    await s.stopWorkers();
+  }
+});
+
 test('a step past its own timeout in a chain fails as its own, and is retried alone', async () => {
   const s = Scenario.webshop(t.h, (doc) => {
     doc.setIn(['simulation', 'latency'], { default: '50ms', waitReady: '3s' });
@@ -134,7 +160,7 @@ test('a step past its own timeout in a chain fails as its own, and is retried al
   }
 });
 
-test('a chain cancelled mid-way: every step it may have reached is undone, in reverse order', async () => {
+test('a chain cancelled mid-way finishes its step and says how far it got; that is undone, in reverse order', async () => {
   const s = Scenario.webshop(t.h, (doc) => doc.setIn(['simulation', 'latency'], { default: '50ms', waitReady: '5s' }));
   await s.seed();
   const before = await s.inventory();
@@ -154,12 +180,13 @@ test('a chain cancelled mid-way: every step it may have reached is undone, in re
     await expect(handle.result()).rejects.toThrow();
     const record = await handle.query(progressQuery);
     expect(record.status).toBe('cancelled');
-    // Cancelled, the run does not wait for the chain to say how far it got: every step it may have reached
-    // counts as cut off (`running`, or `succeeded` once its report is in) and is undone, the power-on first.
-    expect(['running', 'succeeded']).toContain(step(record, 'orders-db/powerOn').status);
-    expect(step(record, 'orders-db/powerOn').compensation).toMatchObject({ status: 'succeeded' });
-    expect(step(record, 'orders-db/restore').compensation).toMatchObject({ status: 'succeeded' });
-    expect(step(record, 'orders-db/waitReady').status).toBe('running');
+    // Cancelled, the chain finishes the step it is on (it learns of the cancel with its next heartbeat)
+    // and the run waits for it to say how far it got: what it did is recorded, and undone, in reverse.
+    const undone = { status: 'succeeded', compensation: { status: 'succeeded' } };
+    expect(step(record, 'orders-db/powerOn')).toMatchObject(undone);
+    expect(step(record, 'orders-db/restore')).toMatchObject(undone);
+    expect(step(record, 'orders-db/waitReady').status).toBe('succeeded');
+    expect(['succeeded', 'not-run']).toContain(step(record, 'orders-db/validate').status);
     expect(await s.inventory()).toEqual(before);
   } finally {
     await s.stopWorkers();

@@ -11,8 +11,10 @@ import {
   afterFirstTry,
   chainFrom,
   chainSummary,
+  mayHaveRun,
   progressOf,
   retriedAfterChain,
+  unregistered,
 } from '../../workflows/chains';
 
 /** Steps `id@site:kind` with their dependencies, in topological order. */
@@ -134,4 +136,18 @@ test("a chain's progress is read from its failure, its cancellation or its last 
   // A chain that never started (or a worker that never heartbeat): nothing is known done.
   expect(progressOf(failed(new TimeoutFailure(undefined, undefined, 'SCHEDULE_TO_START')))).toBeUndefined();
   expect(progressOf(failed(ApplicationFailure.create({ type: 'X', details: [{ attempt: 1 }] })))).toBeUndefined();
+});
+
+test('what a chain that ended early may have run past what it reported, and a worker without chains', () => {
+  const failed = (cause: Error) =>
+    new ActivityFailure('failed', 'runSteps', '1', 'NON_RETRYABLE_FAILURE', undefined, cause);
+  // A step's own failure is reported with the steps before it: nothing else ran.
+  expect(mayHaveRun(failed(ApplicationFailure.create({ type: 'SimulatedFault' })), 3)).toBe(0);
+  // Its worker stopped it mid-step: that step may have run.
+  expect(mayHaveRun(failed(ApplicationFailure.create({ type: 'ChainInterrupted' })), 3)).toBe(1);
+  // Gone silent: its last heartbeat may be stale, any step left may have run.
+  expect(mayHaveRun(failed(new TimeoutFailure(undefined, undefined, 'HEARTBEAT')), 3)).toBe(3);
+  expect(mayHaveRun(failed(new TimeoutFailure(undefined, undefined, 'SCHEDULE_TO_START')), 3)).toBe(0);
+  expect(unregistered(failed(ApplicationFailure.create({ type: 'NotFoundError' })))).toBe(true);
+  expect(unregistered(failed(ApplicationFailure.create({ type: 'SimulatedFault' })))).toBe(false);
 });
