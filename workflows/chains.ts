@@ -9,7 +9,8 @@
  * A chain is one try of each of its steps. When it stops short (a step failed, the worker died), the steps
  * it finished are recorded as done, and the engine goes on one activity per step from the one that failed,
  * with what is left of that step's retry policy: the same attempts and back-off as if it had always run
- * alone (`afterChain`). Cancelled, the step it was on is left `running`, as a step cut off is.
+ * alone (`afterChain`). When the run stops or is cancelled, its chains are cancelled: each ends the step
+ * it is on, starts no more and reports how far it got, which the run waits for before undoing anything.
  *
  * Deterministic: imports only @temporalio/workflow and pure modules.
  */
