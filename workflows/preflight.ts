@@ -57,9 +57,10 @@ export async function preflight(run: RunState, compiled: Plan): Promise<string |
 export async function release(run: RunState, registry: string | undefined): Promise<void> {
   const { info, event } = run;
   if (!registry) return;
+  // One Update to the registry: a worker that died while sending it is noticed after 30 s, not 5 minutes.
   const acts = wf.proxyActivities<PreflightActivities>({
     taskQueue: info.taskQueue,
-    startToCloseTimeout: '5 minutes',
+    startToCloseTimeout: '30 seconds',
     retry: { maximumAttempts: 10 },
   });
   await acts.releaseWorkloads({ registry, holder: info.workflowId }).catch((e: unknown) => {
