@@ -299,7 +299,7 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
     const modes: Mode[] = ['test', 'cleanup'];
     for (const [i, mode] of modes.entries()) {
       const since = { east: await latestKey(east), west: await latestKey(west) };
-      const delay = rng.int(300);
+      const delay = rng.int(100);
       let frozen = false;
       const outage = { workflowId: `chaos-vsphere-${mode}`, site: 'vc-west', since: 0 };
       const run = await chaosRun({
@@ -309,13 +309,19 @@ export async function runVsphereChaos(opts: VsphereChaosOptions): Promise<PeerFi
         input: { runbook: 'chaos-vsphere.yaml', mode },
         kills: Math.ceil((opts.kills - figures.kills) / (modes.length - i)),
         rng,
-        // Frozen while the run acts on vc-west: once a step there runs (after a seeded delay under 0.3 s),
-        // for freezeMs and until a step of the run has failed on it (holdUntilMet).
+        // Frozen while the run acts on vc-west: once a step there runs, or a sync is done (a test's steps at
+        // vc-west come next), after a seeded delay under 0.1 s; for freezeMs and until a step of the run has
+        // failed on it (holdUntilMet). vcsim answers at once: a test's steps at vc-west, a chain per VM
+        // (docs/scale.md), take well under a second in all, too short a window to wait for one to be seen.
         outage: async (watch) => {
           // A workload's step, not the plan's test network (made before any sync: frozen then, the syncs
           // fail through the engine's hook and nothing calls vc-west itself until the freeze ends).
           const acting = (r: RunRecord) =>
-            r.steps.some((x) => x.site === 'vc-west' && x.status === 'running' && !x.id.startsWith('plan/'));
+            r.steps.some(
+              (x) =>
+                (x.site === 'vc-west' && x.status === 'running' && !x.id.startsWith('plan/')) ||
+                (x.kind === 'syncReplication' && x.status === 'succeeded'),
+            );
           if (!(await watch.until(acting, 300_000))) return;
           await sleep(delay);
           const t = (outage.since = Date.now());
