@@ -523,7 +523,7 @@ export class StepEngine {
   ): Promise<StepOutcome> {
     const site = this.spec.sites[step.site]!;
     const fn = this.activityFunction(site, kind, retry, timeoutMs);
-    const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
+    const peer = this.peerOf(site);
     let params = step.params;
     const choice = this.spec.promote;
     if (kind === 'promote' && choice) {
@@ -541,10 +541,15 @@ export class StepEngine {
     return fn.executeWithOptions({ summary: `${this.spec.record.plan.name} · ${step.id} @ ${site.name}` }, [input]);
   }
 
+  /** The plan's other site, for replication (the site itself in a one-site plan). */
+  private peerOf(site: PlanSite): PlanSite {
+    return Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
+  }
+
   /** A chain's one activity: each step within its own timeout, the whole within their sum; one try (chains.ts). */
   private chainActivity(chain: PlanStep[]): Promise<{ steps: ChainedOutcome[] }> {
     const site = this.spec.sites[chain[0]!.site]!;
-    const peer = Object.values(this.spec.sites).find((s) => s.name !== site.name) ?? site;
+    const peer = this.peerOf(site);
     const timeouts = chain.map((s) => s.timeoutMs);
     // The inner timeouts end a step first; the outer one only bounds the whole with a margin.
     const total = timeouts.some((t) => t <= 0) ? 0 : timeouts.reduce((a, b) => a + b, 0) + 30_000;
