@@ -101,17 +101,30 @@ export function capDiagnostics(sorted: Diagnostic[]): Diagnostic[] {
 }
 
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return diagnostics
-    .filter((d) => {
-      const key = `${d.file}:${d.line}:${d.column}:${d.code}:${d.message}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    })
-    .sort(
-      (a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column || a.code.localeCompare(b.code),
-    );
+  // Sorted (stable), then each repeat dropped: a repeat sorts into the run of diagnostics with its
+  // file, line, column and code, so only that run is searched for its message.
+  const sorted = [...diagnostics].sort(
+    (a, b) => order(a.file, b.file) || a.line - b.line || a.column - b.column || order(a.code, b.code),
+  );
+  const out: Diagnostic[] = [];
+  let run: Set<string> | undefined; // the messages of the current run, once it has two or more
+  for (const d of sorted) {
+    const prev = out[out.length - 1];
+    if (!prev || prev.file !== d.file || prev.line !== d.line || prev.column !== d.column || prev.code !== d.code) {
+      run = undefined;
+    } else {
+      run ??= new Set([prev.message]);
+      if (run.has(d.message)) continue;
+      run.add(d.message);
+    }
+    out.push(d);
+  }
+  return out;
+}
+
+/** localeCompare, without its cost for the equal strings most pairs have (one file, few codes). */
+function order(a: string, b: string): number {
+  return a === b ? 0 : a.localeCompare(b);
 }
 
 export interface FormatOptions {

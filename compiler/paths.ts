@@ -66,16 +66,29 @@ export function checkPaths(source: RunbookSource, data: unknown, out: Diagnostic
 
 /** Every `command:` spec, wherever the language allows one (steps, compensations, validations, hooks). */
 export function forEachCommand(data: unknown, fn: (c: Record<string, unknown>, at: PathSegment[]) => void): void {
-  const walk = (node: unknown, at: PathSegment[], depth: number) => {
-    if (depth > 64) return;
-    if (Array.isArray(node)) node.forEach((x, i) => walk(x, [...at, i], depth + 1));
-    else if (isRecord(node))
-      for (const [k, v] of Object.entries(node)) {
+  // One path, pushed and popped as the walk goes (copied only for a command found), and only into
+  // objects and lists: a file of 50,000 keys costs a lookup each, not an array each.
+  const at: PathSegment[] = [];
+  const walk = (node: unknown) => {
+    if (at.length > 64) return;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) into(i, node[i]);
+    } else if (isRecord(node)) {
+      for (const k in node) {
+        if (!Object.hasOwn(node, k)) continue;
+        const v = node[k];
         if (k === 'command' && isRecord(v)) fn(v, [...at, k]);
-        walk(v, [...at, k], depth + 1);
+        into(k, v);
       }
+    }
   };
-  walk(data, [], 0);
+  const into = (k: PathSegment, v: unknown) => {
+    if (typeof v !== 'object' || v === null) return;
+    at.push(k);
+    walk(v);
+    at.pop();
+  };
+  walk(data);
 }
 
 /** Each `redact` pattern of a command is a regular expression JavaScript compiles (`step/redact`). */

@@ -3,7 +3,8 @@
  * `cases` is typed as a complete record, so a new code cannot be added without a test.
  */
 import { compileText, BASE } from '../helpers';
-import type { DiagnosticCode, Mode } from '../../compiler';
+import type { Diagnostic, DiagnosticCode, Mode } from '../../compiler';
+import { sortDiagnostics } from '../../compiler/diagnostics';
 
 interface Case {
   text: string;
@@ -281,6 +282,29 @@ describe('diagnostics', () => {
       expect(found[0]!.hint).toBeTruthy();
     });
   }
+
+  test('diagnostics sort by file, line, column and code; a repeat is dropped, the same place with another message kept', () => {
+    const d = (file: string, line: number, column: number, code: string, message: string): Diagnostic =>
+      ({ code, severity: 'error', file, line, column, path: '', message, hint: 'h' }) as Diagnostic;
+    const input = [
+      d('b.yaml', 1, 1, 'schema/type', 'm'),
+      d('a.yaml', 9, 1, 'yaml/syntax', 'x'),
+      d('a.yaml', 2, 5, 'schema/type', 'first'),
+      d('a.yaml', 2, 5, 'ref/unknown', 'r'),
+      d('a.yaml', 2, 5, 'schema/type', 'second'),
+      d('a.yaml', 2, 5, 'schema/type', 'first'),
+      d('a.yaml', 2, 3, 'schema/type', 'first'),
+      d('a.yaml', 9, 1, 'yaml/syntax', 'x'),
+    ];
+    expect(sortDiagnostics(input).map((x) => `${x.file}:${x.line}:${x.column} ${x.code} ${x.message}`)).toEqual([
+      'a.yaml:2:3 schema/type first',
+      'a.yaml:2:5 ref/unknown r',
+      'a.yaml:2:5 schema/type first',
+      'a.yaml:2:5 schema/type second',
+      'a.yaml:9:1 yaml/syntax x',
+      'b.yaml:1:1 schema/type m',
+    ]);
+  });
 
   test('the base runbook is valid, so each case fails only for its own reason', () => {
     expect(compileText(BASE).diagnostics).toEqual([]);

@@ -1,5 +1,5 @@
 /** Paths from a runbook or the CLI stay inside the places Drover documents (compiler/paths.ts). */
-import { escapes, fileNameOf, isPlainName, outsideOf } from '../../compiler/paths';
+import { escapes, fileNameOf, forEachCommand, isPlainName, outsideOf } from '../../compiler/paths';
 import { BASE, compileText } from '../helpers';
 
 test('a relative path that stays inside passes; absolute, climbing out or NUL does not', () => {
@@ -35,5 +35,23 @@ test("a simulator site's stateDir and a command's cwd outside the worker's folde
     ['/sites/protected/connection/stateDir', true],
     ['/steps/0/command/cwd', true],
     ['/steps/0/compensation/command/cwd', true],
+  ]);
+});
+
+test('forEachCommand finds every command spec with its path, in lists and nested objects', () => {
+  const data = {
+    groups: [
+      { workloads: [{ steps: [{ command: { run: 'a' } }, { http: { url: 'u' } }] }] },
+      { workloads: [{ validations: [{ command: { run: 'b', cwd: 'c' } }] }] },
+    ],
+    command: 'not a spec',
+    hooks: { after: { command: { run: 'c' } } },
+  };
+  const found: string[] = [];
+  forEachCommand(data, (c, at) => found.push(`${at.join('.')}=${String(c.run)}`));
+  expect(found).toEqual([
+    'groups.0.workloads.0.steps.0.command=a',
+    'groups.1.workloads.0.validations.0.command=b',
+    'hooks.after.command=c',
   ]);
 });
