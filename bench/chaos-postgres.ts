@@ -6,7 +6,8 @@
  *
  * The outage is the recovery site's database stopped with `pg_ctl stop -m fast` and started again with
  * `pg_ctl start` on its port (a real outage: connections are refused, replication stops):
- * - in `test`, at a seeded moment after the run started, for `outageMs`;
+ * - in `test`, once the restore's base backup of the standby has begun (its staging folder appears), for
+ *   `outageMs` and until a step has failed on it;
  * - in `planned-migration`, from before the run starts (the switchover is asked while the standby is down)
  *   until `outageMs` later, while a writer commits one row per transaction on the primary.
  *
@@ -34,7 +35,6 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { compile } from '../compiler';
 import type { Mode } from '../compiler';
-import type { RunRecord } from '../contracts/record';
 import { createPair, PG_BIN, settingsOf, timelineOf, Writer } from '../test/postgres/cluster';
 import type { PgNode, PgPair } from '../test/postgres/cluster';
 import {
@@ -50,6 +50,7 @@ import {
 } from './chaos-processes';
 import type { PeerFigures, RunWatch } from './chaos-processes';
 import { Rng } from './mutate';
+import { stagingOf } from '../providers/postgres/copy';
 
 export interface PostgresChaosOptions {
   /** Worker SIGKILLs over the phase (spread over test, cleanup and the switchover). */
@@ -201,13 +202,14 @@ export async function runPostgresChaos(opts: PostgresChaosOptions): Promise<Peer
         );
       };
       if (mode === 'test') {
-        // Mid-run: once the run has synced, while it snapshots and restores from the standby.
+        // Mid-restore: once the copy's staging folder appears, pg_basebackup is reading the standby. Seen on
+        // disk, not in the run's record: the snapshot → restore chain starts the moment the sync is done,
+        // and this small database's backup can end before a record poll (every 50 ms) sees the sync.
         outage = async (watch) => {
-          const synced = (r: RunRecord) => r.steps.some((x) => x.id === 'orders/sync' && x.status === 'succeeded');
-          if (!(await watch.until(synced, 300_000))) return;
+          if (!(await watch.untilSeen(() => existsSync(stagingOf(copy)), 300_000))) return;
           const from = Date.now();
           await stopServer(p, p.standby);
-          log('  postgres test: standby stopped (pg_ctl stop -m fast) once the run had synced');
+          log("  postgres test: standby stopped (pg_ctl stop -m fast) once the restore's base backup had begun");
           await standbyDown(from);
         };
         watch.start();

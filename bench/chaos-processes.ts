@@ -280,6 +280,8 @@ export function ensureInstalled(what: string, program: string, script: string, l
 export interface RunWatch {
   /** Until `check` holds for the run's progress (true), or the run ends or `capMs` passes (false); polls every 50 ms. */
   until(check: (r: RunRecord) => boolean, capMs: number): Promise<boolean>;
+  /** Until `seen` holds (true), or the run ends or `capMs` passes (false); checks every 5 ms, asks the run nothing. */
+  untilSeen(seen: () => boolean, capMs: number): Promise<boolean>;
 }
 
 /**
@@ -320,6 +322,14 @@ export async function chaosRun(opts: {
           // No worker answers just now (killed): ask again.
         }
         await sleep(50);
+      }
+      return false;
+    },
+    async untilSeen(seen, capMs) {
+      const end = Date.now() + capMs;
+      while (!finished && Date.now() < end) {
+        if (seen()) return true;
+        await sleep(5);
       }
       return false;
     },
