@@ -126,16 +126,27 @@ async function backupStandby(work: PgNode, standby: PgNode, ctx: OperationContex
       ctx.signal,
     );
   } catch (e) {
-    const message = (e as Error).message;
-    const retry = e instanceof ProviderError && e.type === 'InvalidState' && !BACKUP_REFUSED.test(message);
-    if (!ctx.signal.aborted && retry && BACKUP_CUT.test(message)) throw new ProviderError('SiteUnreachable', message);
-    throw e;
+    throw backupFailure(e, ctx.signal.aborted);
   }
 }
 
-/** pg_basebackup's words for a standby it could not reach or lost mid-backup (libpq's and the server's). */
+/**
+ * A failed pg_basebackup as the restore's failure: a standby it could not reach or lost mid-backup is
+ * SiteUnreachable (retried); one that answered and refused, a cancelled step, or anything else, as it was.
+ */
+export function backupFailure(e: unknown, aborted: boolean): unknown {
+  const message = (e as Error).message;
+  const retry = e instanceof ProviderError && e.type === 'InvalidState' && !BACKUP_REFUSED.test(message);
+  return !aborted && retry && BACKUP_CUT.test(message) ? new ProviderError('SiteUnreachable', message) : e;
+}
+
+/**
+ * pg_basebackup's words for a standby it could not reach or lost mid-backup (libpq's and the server's). A
+ * standby stopped mid-stream can leave only libpq's second line ("This probably means the server terminated
+ * abnormally") and the WAL streamer's exit in the message's last lines.
+ */
 const BACKUP_CUT =
-  /connection to server .* failed|server closed the connection|could not (connect|receive data|send data)|terminating connection|the database system is (shutting down|starting up|in recovery mode)|connection (refused|reset|timed out)/i;
+  /connection to server .* failed|server closed the connection|server terminated abnormally|background process terminated unexpectedly|could not (connect|receive data|send data)|terminating connection|the database system is (shutting down|starting up|in recovery mode)|connection (refused|reset|timed out)/i;
 
 /** ...and for a standby that answered and refused: a retry cannot help (the runbook or the server must change). */
 const BACKUP_REFUSED =
