@@ -35,6 +35,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { compile } from '../compiler';
 import type { Mode } from '../compiler';
+import { stagingOf } from '../providers/postgres/copy';
 import { createPair, PG_BIN, settingsOf, timelineOf, Writer } from '../test/postgres/cluster';
 import type { PgNode, PgPair } from '../test/postgres/cluster';
 import {
@@ -50,7 +51,6 @@ import {
 } from './chaos-processes';
 import type { PeerFigures, RunWatch } from './chaos-processes';
 import { Rng } from './mutate';
-import { stagingOf } from '../providers/postgres/copy';
 
 export interface PostgresChaosOptions {
   /** Worker SIGKILLs over the phase (spread over test, cleanup and the switchover). */

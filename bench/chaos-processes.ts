@@ -312,27 +312,29 @@ export async function chaosRun(opts: {
   await client.workflow.start(WORKFLOW_TYPE, { taskQueue: 'drover', workflowId, args: [opts.input] });
   let finished = false;
   const result = resultOf(client, workflowId).finally(() => (finished = true));
+  /** Until `check` holds (true), or the run ends or `capMs` passes (false), checking every `everyMs`. */
+  const poll = async (check: () => boolean | Promise<boolean>, capMs: number, everyMs: number) => {
+    const end = Date.now() + capMs;
+    while (!finished && Date.now() < end) {
+      if (await check()) return true;
+      await sleep(everyMs);
+    }
+    return false;
+  };
   const watch: RunWatch = {
-    async until(check, capMs) {
-      const end = Date.now() + capMs;
-      while (!finished && Date.now() < end) {
-        try {
-          if (check(await client.workflow.getHandle(workflowId).query(progressQuery))) return true;
-        } catch {
-          // No worker answers just now (killed): ask again.
-        }
-        await sleep(50);
-      }
-      return false;
-    },
-    async untilSeen(seen, capMs) {
-      const end = Date.now() + capMs;
-      while (!finished && Date.now() < end) {
-        if (seen()) return true;
-        await sleep(5);
-      }
-      return false;
-    },
+    until: (check, capMs) =>
+      poll(
+        () =>
+          client.workflow
+            .getHandle(workflowId)
+            .query(progressQuery)
+            .then(check)
+            // No worker answers just now (killed): ask again.
+            .catch(() => false),
+        capMs,
+        50,
+      ),
+    untilSeen: (seen, capMs) => poll(seen, capMs, 5),
   };
   // Handled at once: a failing outage (pg_ctl refusing) is reported with the run, not an unhandled rejection.
   let outageError: unknown;

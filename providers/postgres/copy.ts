@@ -96,7 +96,6 @@ export function restoreCopyOperation(env: NodeJS.ProcessEnv): PgOperation {
 }
 
 /** Where a restore builds the copy before renaming it into place (beside its dataDir, so the rename is one step). */
-/** Where a test copy is built before it is renamed into place (its dataDir + `.drover-partial`). */
 export const stagingOf = (copy: Pick<PgNode, 'dataDir'>) => `${resolve(copy.dataDir)}.drover-partial`;
 
 /** A folder removed even while a cancelled or orphaned pg_basebackup still writes into it for a moment. */

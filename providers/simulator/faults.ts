@@ -108,7 +108,7 @@ export async function pause(ms: number, ctx: Pick<OperationContext, 'signal'>): 
   const onAbort = () => wake?.();
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   try {
-    // What is left is read once a turn: read again for the timer, it could be negative (Node warns).
+    // The time left is read once per turn: read again for the timer, it could be negative (Node warns).
     for (let left = end - Date.now(); left > 0; left = end - Date.now()) {
       if (ctx.signal.aborted) throw ctx.signal.reason ?? new Error('cancelled');
       await new Promise<void>((resolveSleep) => {
